@@ -1,0 +1,45 @@
+package io.avatarserver.db;
+
+import io.vertx.core.Future;
+
+import java.util.Set;
+
+/**
+ * Users and their avatar rows. Every method fails with a {@code ProblemException(DATABASE_UNAVAILABLE)}
+ * when the database cannot be reached or fails for reasons of its own; the unhappy paths specific to
+ * each method are named on it. Two implementations: reactive PostgreSQL and JDBC (embedded H2).
+ */
+public interface AvatarRepository {
+
+  /** Creates or migrates the schema. Fails when the database is unusable. */
+  Future<Void> migrate();
+
+  /** Creates a user and succeeds with it, id assigned. */
+  Future<User> createUser(String name);
+
+  /** Succeeds with the user, or with null when there is no such user. */
+  Future<User> findUser(long id);
+
+  /** Succeeds with the user's current avatar row, or with null when the user has none (or does not exist). */
+  Future<Avatar> findAvatar(long userId);
+
+  /**
+   * Makes {@code avatar} the user's current avatar in one transaction and succeeds only after the
+   * commit, with the new row (version one more than the replaced one) and the replaced row.
+   * Concurrent saves for one user are serialised: each sees the row the previous one committed.
+   * Fails with {@code ProblemException(USER_NOT_FOUND)} when the user does not exist (any more).
+   */
+  Future<SavedAvatar> saveAvatar(long userId, NewAvatar avatar);
+
+  /** Deletes the user's avatar row and succeeds with it after the commit, or with null when there was none. */
+  Future<Avatar> deleteAvatar(long userId);
+
+  /** Every storage key a row references; for the recovery sweep. */
+  Future<Set<String>> referencedKeys();
+
+  /** Succeeds when a trivial query round-trips. */
+  Future<Void> ping();
+
+  /** Closes the pool. */
+  Future<Void> close();
+}

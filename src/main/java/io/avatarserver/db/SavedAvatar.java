@@ -1,0 +1,8 @@
+package io.avatarserver.db;
+
+/** The committed row, and the row it replaced (null for a first avatar), whose bytes may now go. */
+public record SavedAvatar(Avatar current, Avatar previous) {
+  public boolean replaced() {
+    return previous != null;
+  }
+}

@@ -1,0 +1,193 @@
+package io.avatarserver.db;
+
+import io.avatarserver.error.Problem;
+import io.avatarserver.error.ProblemException;
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * The repository logic both dialects share, on the Vert.x SQL client API that the reactive
+ * PostgreSQL pool and the JDBC pool both implement. Subclasses bring the pool, the dialect's
+ * {@link SqlQueries} and the recognition of a foreign-key violation.
+ */
+abstract class SqlAvatarRepository implements AvatarRepository {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SqlAvatarRepository.class);
+
+  private final Pool pool;
+  private final SqlQueries sql;
+
+  SqlAvatarRepository(Pool pool, SqlQueries sql) {
+    this.pool = pool;
+    this.sql = sql;
+  }
+
+  /** True when {@code failure} says a referenced row (the user) does not exist. */
+  protected abstract boolean isForeignKeyViolation(Throwable failure);
+
+  @Override
+  public Future<Void> migrate() {
+    return pool.query(SqlQueries.CREATE_SCHEMA_VERSION).execute()
+      .compose(v -> pool.query(SqlQueries.CURRENT_SCHEMA_VERSION).execute())
+      .compose(rows -> applyFrom(rows.iterator().next().getInteger(0)))
+      .recover(this::translate);
+  }
+
+  private Future<Void> applyFrom(int current) {
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = current; i < SqlQueries.MIGRATIONS.size(); i++) {
+      int version = i + 1;
+      chain = chain.compose(v -> pool.withTransaction(conn -> {
+        Future<?> step = Future.succeededFuture();
+        for (String ddl : SqlQueries.MIGRATIONS.get(version - 1)) {
+          step = step.compose(x -> conn.query(ddl).execute());
+        }
+        return step.compose(x -> conn.query(
+            "INSERT INTO schema_version (version, applied_at) VALUES (" + version + ", CURRENT_TIMESTAMP)").execute())
+          .onSuccess(x -> LOG.info("Database schema migrated to version {}", version))
+          .mapEmpty();
+      }));
+    }
+    return chain;
+  }
+
+  @Override
+  public Future<User> createUser(String name) {
+    OffsetDateTime now = now();
+    return pool.preparedQuery(sql.insertUser()).execute(Tuple.of(name, now))
+      .map(rows -> new User(rows.iterator().next().getLong(0), name, now.toInstant()))
+      .recover(this::translate);
+  }
+
+  @Override
+  public Future<User> findUser(long id) {
+    return pool.preparedQuery(sql.findUser()).execute(Tuple.of(id))
+      .map(rows -> first(rows, row -> new User(row.getLong(0), row.getString(1), instant(row.getValue(2)))))
+      .recover(this::translate);
+  }
+
+  @Override
+  public Future<Avatar> findAvatar(long userId) {
+    return pool.preparedQuery(sql.findAvatar()).execute(Tuple.of(userId))
+      .map(rows -> first(rows, SqlAvatarRepository::avatar))
+      .recover(this::translate);
+  }
+
+  @Override
+  public Future<SavedAvatar> saveAvatar(long userId, NewAvatar avatar) {
+    return pool.withTransaction(conn -> lockUser(conn, userId)
+        .compose(v -> conn.preparedQuery(sql.findAvatar()).execute(Tuple.of(userId)))
+        .compose(rows -> {
+          Avatar previous = first(rows, SqlAvatarRepository::avatar);
+          Avatar current = new Avatar(userId, avatar.storageKey(), avatar.contentType(), avatar.size(),
+            avatar.sha256(), avatar.width(), avatar.height(), previous == null ? 1 : previous.version() + 1,
+            now().toInstant());
+          Future<RowSet<Row>> write = previous == null
+            ? conn.preparedQuery(sql.insertAvatar()).execute(Tuple.tuple().addLong(userId).addValue(current.storageKey())
+                .addValue(current.contentType()).addLong(current.size()).addValue(current.sha256())
+                .addValue(current.width()).addValue(current.height()).addLong(current.version())
+                .addValue(current.updatedAt().atOffset(ZoneOffset.UTC)))
+            : conn.preparedQuery(sql.updateAvatar()).execute(Tuple.tuple().addValue(current.storageKey())
+                .addValue(current.contentType()).addLong(current.size()).addValue(current.sha256())
+                .addValue(current.width()).addValue(current.height()).addLong(current.version())
+                .addValue(current.updatedAt().atOffset(ZoneOffset.UTC)).addLong(userId));
+          return write.map(done -> new SavedAvatar(current, previous));
+        }))
+      .recover(this::translate);
+  }
+
+  /** Locks the user's row until commit: concurrent saves for one user queue here. */
+  private Future<Void> lockUser(SqlConnection conn, long userId) {
+    return conn.preparedQuery(sql.lockUser()).execute(Tuple.of(userId)).compose(rows -> rows.size() == 0
+      ? Future.failedFuture(Problem.USER_NOT_FOUND.exception("No user has id " + userId))
+      : Future.succeededFuture());
+  }
+
+  @Override
+  public Future<Avatar> deleteAvatar(long userId) {
+    return pool.withTransaction(conn -> conn.preparedQuery(sql.deleteAvatar()).execute(Tuple.of(userId)))
+      .map(rows -> first(rows, SqlAvatarRepository::avatar))
+      .recover(this::translate);
+  }
+
+  @Override
+  public Future<Set<String>> referencedKeys() {
+    return pool.query(sql.referencedKeys()).execute()
+      .map(rows -> {
+        Set<String> keys = new HashSet<>();
+        rows.forEach(row -> keys.add(row.getString(0)));
+        return keys;
+      })
+      .recover(this::translate);
+  }
+
+  @Override
+  public Future<Void> ping() {
+    return pool.query(sql.ping()).execute().<Void>mapEmpty().recover(this::translate);
+  }
+
+  @Override
+  public Future<Void> close() {
+    return pool.close();
+  }
+
+  private <T> Future<T> translate(Throwable failure) {
+    if (failure instanceof ProblemException) {
+      return Future.failedFuture(failure);
+    }
+    if (isForeignKeyViolation(failure)) {
+      return Future.failedFuture(Problem.USER_NOT_FOUND.exception("The user no longer exists"));
+    }
+    LOG.warn("Database operation failed: {}", failure.toString());
+    return Future.failedFuture(Problem.DATABASE_UNAVAILABLE.exception("The database is unavailable; try again later"));
+  }
+
+  private static Avatar avatar(Row row) {
+    return new Avatar(row.getLong(0), row.getString(1), row.getString(2), row.getLong(3), row.getString(4),
+      row.getInteger(5), row.getInteger(6), row.getLong(7), instant(row.getValue(8)));
+  }
+
+  private static <T> T first(RowSet<Row> rows, Function<Row, T> mapper) {
+    return rows.size() == 0 ? null : mapper.apply(rows.iterator().next());
+  }
+
+  /** Timestamps are stored in UTC with millisecond precision, so what is read equals what was written. */
+  private static OffsetDateTime now() {
+    return OffsetDateTime.now(ZoneOffset.UTC).truncatedTo(ChronoUnit.MILLIS);
+  }
+
+  /** PostgreSQL gives OffsetDateTime; JDBC drivers may give any of the java.time or java.sql types. */
+  private static Instant instant(Object value) {
+    if (value instanceof OffsetDateTime odt) {
+      return odt.toInstant();
+    }
+    if (value instanceof Instant i) {
+      return i;
+    }
+    if (value instanceof java.time.ZonedDateTime zdt) {
+      return zdt.toInstant();
+    }
+    if (value instanceof LocalDateTime ldt) {
+      return ldt.toInstant(ZoneOffset.UTC);
+    }
+    if (value instanceof java.sql.Timestamp ts) {
+      return ts.toInstant();
+    }
+    throw new IllegalStateException("unexpected timestamp type " + (value == null ? "null" : value.getClass()));
+  }
+}

@@ -1,0 +1,7 @@
+package io.avatarserver.db;
+
+import java.time.Instant;
+
+/** A user who may own an avatar. */
+public record User(long id, String name, Instant createdAt) {
+}

@@ -1,0 +1,55 @@
+package io.avatarserver.error;
+
+/**
+ * The catalogue of every answer the server gives to a request it refuses, each with its HTTP status
+ * and an RFC 9457 problem type. Nothing else produces an error status: handlers fail the routing
+ * context with a {@link ProblemException}, and {@code http.ProblemResponder} turns it into
+ * {@code application/problem+json}. Unknown failures are logged and become {@link #INTERNAL}.
+ */
+public enum Problem {
+  BAD_REQUEST(400, "bad-request", "Bad request"),
+  INVALID_ID(400, "invalid-id", "Invalid id"),
+  INVALID_USER(400, "invalid-user", "Invalid user"),
+  MISSING_AVATAR_PART(400, "missing-avatar-part", "Missing avatar part"),
+  UNEXPECTED_PART(400, "unexpected-part", "Unexpected multipart part"),
+  NOT_FOUND(404, "not-found", "Not found"),
+  USER_NOT_FOUND(404, "user-not-found", "User not found"),
+  AVATAR_NOT_FOUND(404, "avatar-not-found", "Avatar not found"),
+  METHOD_NOT_ALLOWED(405, "method-not-allowed", "Method not allowed"),
+  PAYLOAD_TOO_LARGE(413, "payload-too-large", "Avatar too large"),
+  UNSUPPORTED_MEDIA_TYPE(415, "unsupported-media-type", "Unsupported media type"),
+  CONTENT_TYPE_MISMATCH(415, "content-type-mismatch", "Content does not match its declared type"),
+  AVATAR_TOO_SMALL(422, "avatar-too-small", "Avatar too small"),
+  INTERNAL(500, "internal-error", "Internal server error"),
+  DATABASE_UNAVAILABLE(503, "database-unavailable", "Database unavailable"),
+  INSUFFICIENT_STORAGE(507, "insufficient-storage", "Insufficient storage");
+
+  private static final String TYPE_PREFIX = "urn:problem:avatar-server:";
+
+  private final int status;
+  private final String slug;
+  private final String title;
+
+  Problem(int status, String slug, String title) {
+    this.status = status;
+    this.slug = slug;
+    this.title = title;
+  }
+
+  public int status() {
+    return status;
+  }
+
+  /** The problem's {@code type} member: a URN, stable across releases, that clients may switch on. */
+  public String type() {
+    return TYPE_PREFIX + slug;
+  }
+
+  public String title() {
+    return title;
+  }
+
+  public ProblemException exception(String detail) {
+    return new ProblemException(this, detail);
+  }
+}

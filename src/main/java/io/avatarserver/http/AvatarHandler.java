@@ -1,0 +1,100 @@
+package io.avatarserver.http;
+
+import io.avatarserver.db.Avatar;
+import io.avatarserver.db.AvatarRepository;
+import io.avatarserver.error.Problem;
+import io.avatarserver.storage.AvatarStorage;
+import io.avatarserver.storage.ObjectMissingException;
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+
+/** {@code GET}, {@code HEAD} and {@code DELETE} on an avatar, and {@code GET} of its info. */
+final class AvatarHandler {
+
+  private static final Logger LOG = LoggerFactory.getLogger(AvatarHandler.class);
+  /** Unversioned URL: may be cached, but must be revalidated (cheap: ETag → 304). */
+  private static final String REVALIDATE = "public, no-cache";
+  /** Versioned URL ({@code ?v=N} equal to the current version): those bytes never change. */
+  private static final String IMMUTABLE = "public, max-age=31536000, immutable";
+
+  private final AvatarRepository repository;
+  private final AvatarStorage storage;
+
+  AvatarHandler(AvatarRepository repository, AvatarStorage storage) {
+    this.repository = repository;
+    this.storage = storage;
+  }
+
+  void get(RoutingContext ctx) {
+    long userId = Ids.parse(ctx.pathParam("id"));
+    current(userId)
+      .compose(avatar -> serve(ctx, avatar, true))
+      .onFailure(ctx::fail);
+  }
+
+  void info(RoutingContext ctx) {
+    long userId = Ids.parse(ctx.pathParam("id"));
+    current(userId)
+      .onSuccess(avatar -> ctx.response()
+        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
+        .end(AvatarJson.info(avatar).toBuffer()))
+      .onFailure(ctx::fail);
+  }
+
+  void delete(RoutingContext ctx) {
+    long userId = Ids.parse(ctx.pathParam("id"));
+    repository.deleteAvatar(userId)
+      .compose(deleted -> deleted == null
+        ? Future.failedFuture(Problem.AVATAR_NOT_FOUND.exception("User " + userId + " has no avatar"))
+        // The row is gone (committed): the bytes are unreachable now, delete them; a failure is left to the sweep.
+        : storage.delete(deleted.storageKey()).otherwise(err -> {
+            LOG.warn("could not delete avatar file {}: {}", deleted.storageKey(), err.toString());
+            return null;
+          }))
+      .onSuccess(v -> ctx.response().setStatusCode(204).end())
+      .onFailure(ctx::fail);
+  }
+
+  private Future<Avatar> current(long userId) {
+    return repository.findAvatar(userId).compose(avatar -> avatar == null
+      ? Future.failedFuture(Problem.AVATAR_NOT_FOUND.exception("User " + userId + " has no avatar"))
+      : Future.succeededFuture(avatar));
+  }
+
+  private Future<Void> serve(RoutingContext ctx, Avatar avatar, boolean mayRetry) {
+    HttpServerRequest request = ctx.request();
+    HttpServerResponse response = ctx.response();
+    String etag = "\"" + avatar.sha256() + "\"";
+    boolean versioned = String.valueOf(avatar.version()).equals(request.getParam("v"));
+    response
+      .putHeader(HttpHeaders.CONTENT_TYPE, avatar.contentType())
+      .putHeader(HttpHeaders.ETAG, etag)
+      .putHeader(HttpHeaders.LAST_MODIFIED, DateTimeFormatter.RFC_1123_DATE_TIME.format(avatar.updatedAt().atOffset(ZoneOffset.UTC)))
+      .putHeader(HttpHeaders.CACHE_CONTROL, versioned ? IMMUTABLE : REVALIDATE)
+      .putHeader("Content-Security-Policy", "default-src 'none'");
+    if (Conditional.notModified(request, etag, avatar.updatedAt())) {
+      response.setStatusCode(304);
+      return response.end();
+    }
+    if (request.method() == HttpMethod.HEAD) {
+      return response.putHeader(HttpHeaders.CONTENT_LENGTH, String.valueOf(avatar.size())).end();
+    }
+    return storage.send(avatar.storageKey(), response).recover(err -> {
+      // Replaced and deleted between reading the row and opening the file: serve the new one.
+      if (err instanceof ObjectMissingException && mayRetry) {
+        return current(avatar.userId()).compose(fresh -> serve(ctx, fresh, false));
+      }
+      return Future.failedFuture(err);
+    });
+  }
+}

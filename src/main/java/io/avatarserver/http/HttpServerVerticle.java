@@ -1,0 +1,34 @@
+package io.avatarserver.http;
+
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+
+import java.util.function.Function;
+
+/** One event loop's HTTP listener; the server deploys one instance per core, all on one port. */
+public final class HttpServerVerticle extends VerticleBase {
+
+  private final HttpServerOptions options;
+  private final Function<io.vertx.core.Vertx, Router> routerFactory;
+  private HttpServer server;
+
+  public HttpServerVerticle(HttpServerOptions options, Function<io.vertx.core.Vertx, Router> routerFactory) {
+    this.options = options;
+    this.routerFactory = routerFactory;
+  }
+
+  @Override
+  public Future<?> start() {
+    return vertx.createHttpServer(options)
+      .requestHandler(routerFactory.apply(vertx))
+      .listen()
+      .onSuccess(s -> server = s);
+  }
+
+  public int actualPort() {
+    return server.actualPort();
+  }
+}

@@ -1,0 +1,25 @@
+package io.avatarserver.http;
+
+import io.avatarserver.error.Problem;
+
+import java.util.regex.Pattern;
+
+/** Path ids are positive decimal integers that fit a signed 64-bit long; nothing else. */
+final class Ids {
+
+  private static final Pattern POSITIVE = Pattern.compile("[1-9][0-9]{0,18}");
+
+  private Ids() {
+  }
+
+  static long parse(String raw) {
+    if (raw != null && POSITIVE.matcher(raw).matches()) {
+      try {
+        return Long.parseLong(raw);
+      } catch (NumberFormatException tooLarge) {
+        // 19 digits above Long.MAX_VALUE: fall through to the refusal.
+      }
+    }
+    throw Problem.INVALID_ID.exception("Ids are positive integers; got '" + raw + "'");
+  }
+}

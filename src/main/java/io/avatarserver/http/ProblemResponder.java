@@ -1,0 +1,130 @@
+package io.avatarserver.http;
+
+import io.avatarserver.error.Problem;
+import io.avatarserver.error.ProblemException;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.HttpException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one place that answers a failed request: maps the failure to its {@link Problem} and sends an
+ * RFC 9457 {@code application/problem+json} body. Unknown failures are logged with their cause and
+ * become 500.
+ *
+ * <p>A refusal often comes before the request body was read (413 on Content-Length, 404 for an
+ * unknown user, …) or in the middle of it. Vert.x keeps such a connection open with the body
+ * unread, so this class closes it: at once when the client is waiting for {@code 100 Continue}
+ * (it has sent no body), otherwise after reading and discarding what the client still sends for at
+ * most {@code lingerMillis}. Closing with unread bytes in the socket makes the kernel answer with a
+ * TCP reset that can destroy the response before the client reads it (RFC 9112 §9.6, "lingering
+ * close", as nginx's lingering_close does).
+ */
+public final class ProblemResponder implements Handler<RoutingContext> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ProblemResponder.class);
+  static final String PROBLEM_JSON = "application/problem+json";
+  /** Set by a handler once it has sent {@code 100 Continue}: from then on the client sends its body. */
+  static final String CONTINUE_SENT = "avatar.continueSent";
+
+  private final long lingerMillis;
+
+  public ProblemResponder(long lingerMillis) {
+    this.lingerMillis = lingerMillis;
+  }
+
+  @Override
+  public void handle(RoutingContext ctx) {
+    HttpServerResponse response = ctx.response();
+    Throwable failure = ctx.failure();
+    if (response.closed()) {
+      // The client went away (reset, disconnect mid-body): nobody to answer.
+      LOG.debug("{} {}: connection closed before an answer: {}", ctx.request().method(), ctx.request().path(),
+        failure == null ? "-" : failure.toString());
+      return;
+    }
+    if (response.headWritten()) {
+      // Failed while streaming a body out: the status is gone, only closing tells the client.
+      LOG.warn("{} {} failed after the response head was sent", ctx.request().method(), ctx.request().path(), failure);
+      ctx.request().connection().close();
+      return;
+    }
+    if (failure instanceof ProblemException problem) {
+      send(ctx, problem.problem(), problem.detail());
+    } else if (failure instanceof HttpException http) {
+      send(ctx, byStatus(http.getStatusCode()), http.getPayload() != null ? http.getPayload() : null);
+    } else if (failure == null) {
+      send(ctx, byStatus(ctx.statusCode()), null);
+    } else {
+      LOG.error("{} {} failed unexpectedly", ctx.request().method(), ctx.request().path(), failure);
+      send(ctx, Problem.INTERNAL, null);
+    }
+  }
+
+  private static Problem byStatus(int status) {
+    return switch (status) {
+      case 400 -> Problem.BAD_REQUEST;
+      case 404 -> Problem.NOT_FOUND;
+      case 405 -> Problem.METHOD_NOT_ALLOWED;
+      case 413 -> Problem.PAYLOAD_TOO_LARGE;
+      case 415 -> Problem.UNSUPPORTED_MEDIA_TYPE;
+      default -> Problem.INTERNAL;
+    };
+  }
+
+  private void send(RoutingContext ctx, Problem problem, String detail) {
+    HttpServerRequest request = ctx.request();
+    HttpServerResponse response = ctx.response();
+    boolean bodyUnread = !request.isEnded();
+    JsonObject body = new JsonObject()
+      .put("type", problem.type())
+      .put("title", problem.title())
+      .put("status", problem.status())
+      .put("detail", detail != null ? detail : problem.title())
+      .put("instance", request.path());
+    response.setStatusCode(problem.status()).putHeader(HttpHeaders.CONTENT_TYPE, PROBLEM_JSON);
+    if (problem.status() == 503) {
+      response.putHeader(HttpHeaders.RETRY_AFTER, "5");
+    }
+    if (bodyUnread && request.version() != HttpVersion.HTTP_2) {
+      response.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+    }
+    response.end(body.toBuffer()).onComplete(ar -> {
+      if (bodyUnread) {
+        closeUnreadBody(ctx);
+      }
+    });
+  }
+
+  private void closeUnreadBody(RoutingContext ctx) {
+    HttpServerRequest request = ctx.request();
+    if (request.version() == HttpVersion.HTTP_2) {
+      // RFC 9113 §8.1: a complete response may be followed by RST_STREAM(NO_ERROR) to stop the upload.
+      ctx.response().reset(0);
+      return;
+    }
+    boolean awaitingContinue = "100-continue".equalsIgnoreCase(request.getHeader(HttpHeaders.EXPECT))
+      && !Boolean.TRUE.equals(ctx.get(CONTINUE_SENT));
+    if (awaitingContinue || lingerMillis == 0 || request.isEnded()) {
+      request.connection().close();
+      return;
+    }
+    long timer = ctx.vertx().setTimer(lingerMillis, id -> request.connection().close());
+    request.exceptionHandler(err -> { });
+    if (request.isExpectMultipart()) {
+      request.uploadHandler(upload -> { });
+    }
+    request.handler(discarded -> { });
+    request.endHandler(v -> {
+      ctx.vertx().cancelTimer(timer);
+      request.connection().close();
+    });
+    request.resume();
+  }
+}

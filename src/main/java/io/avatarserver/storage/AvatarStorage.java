@@ -1,0 +1,36 @@
+package io.avatarserver.storage;
+
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpServerResponse;
+
+/**
+ * Where avatar bytes live. An upload is written to a {@link StagedObject} first and becomes a stored
+ * object under a new, never reused key only by {@link StagedObject#publish}; stored objects are never
+ * overwritten, so a reader of a key always sees complete bytes. Today a local directory; an
+ * S3-compatible object store and resized variants plug in here later.
+ */
+public interface AvatarStorage {
+
+  /**
+   * Opens a new, empty staging object for one upload by {@code ownerId}.
+   * Fails with a {@code ProblemException(INSUFFICIENT_STORAGE)} when the backend is out of space, and
+   * with the backend's own exception for any other fault.
+   */
+  Future<StagedObject> stage(long ownerId);
+
+  /**
+   * Writes the stored object's bytes as the body of {@code response} and ends it (zero copy where the
+   * backend allows). The caller sets status and headers first.
+   * Fails with {@link ObjectMissingException}, before anything is written, when no object has that key.
+   */
+  Future<Void> send(String key, HttpServerResponse response);
+
+  /** Deletes a stored object. Succeeds when it is already gone. */
+  Future<Void> delete(String key);
+
+  /** Succeeds when the backend accepts writes now; fails with the reason otherwise. */
+  Future<Void> checkWritable();
+
+  /** How many uploads are staged right now (neither published nor discarded); for tests and health. */
+  Future<Integer> stagedCount();
+}

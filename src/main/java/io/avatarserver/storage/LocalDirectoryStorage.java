@@ -1,0 +1,131 @@
+package io.avatarserver.storage;
+
+import io.avatarserver.error.Problem;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.file.FileSystem;
+import io.vertx.core.file.OpenOptions;
+import io.vertx.core.http.HttpServerResponse;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Locale;
+import java.util.UUID;
+
+/**
+ * Stores avatars as files under {@code avatars/XX/} and stages uploads under {@code tmp/}, both in one
+ * data directory so that publishing is a same-filesystem atomic rename. Blocking steps (fsync of a
+ * directory, opening a file for zero-copy sending) run on worker threads, never on an event loop.
+ */
+public final class LocalDirectoryStorage implements AvatarStorage {
+
+  private final Vertx vertx;
+  private final FileSystem fs;
+  private final Path avatarsDir;
+  private final Path tmpDir;
+
+  public LocalDirectoryStorage(Vertx vertx, Path avatarsDir, Path tmpDir) {
+    this.vertx = vertx;
+    this.fs = vertx.fileSystem();
+    this.avatarsDir = avatarsDir;
+    this.tmpDir = tmpDir;
+  }
+
+  /** Creates the directories; call once before use. */
+  public Future<Void> init() {
+    return fs.mkdirs(avatarsDir.toString()).compose(v -> fs.mkdirs(tmpDir.toString()));
+  }
+
+  @Override
+  public Future<StagedObject> stage(long ownerId) {
+    Path path = tmpDir.resolve(ownerId + "-" + UUID.randomUUID() + ".part");
+    OpenOptions options = new OpenOptions().setWrite(true).setCreateNew(true);
+    return fs.open(path.toString(), options)
+      .recover(err -> Future.failedFuture(StorageFailures.translate(err)))
+      .map(file -> new LocalStagedObject(this, ownerId, path, file));
+  }
+
+  @Override
+  public Future<Void> send(String key, HttpServerResponse response) {
+    Path path = resolve(key);
+    // Opening the file is a blocking syscall: do it on a worker, then hand Netty the channel for a
+    // zero-copy transfer. sendFile(channel, …) does not close the channel, so we do.
+    return vertx.executeBlocking(() -> {
+        try {
+          return FileChannel.open(path, StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+          throw new ObjectMissingException(key);
+        }
+      }, false)
+      .compose(channel -> {
+        long size;
+        try {
+          size = channel.size();
+        } catch (IOException e) {
+          closeQuietly(channel);
+          return Future.failedFuture(e);
+        }
+        return response.sendFile(channel, 0, size).onComplete(ar -> closeQuietly(channel));
+      });
+  }
+
+  @Override
+  public Future<Void> delete(String key) {
+    return deleteIfExists(resolve(key));
+  }
+
+  @Override
+  public Future<Void> checkWritable() {
+    Path probe = tmpDir.resolve(".probe-" + UUID.randomUUID());
+    return fs.writeFile(probe.toString(), io.vertx.core.buffer.Buffer.buffer("ok"))
+      .compose(v -> fs.delete(probe.toString()));
+  }
+
+  @Override
+  public Future<Integer> stagedCount() {
+    return fs.readDir(tmpDir.toString(), ".*\\.part").map(java.util.List::size);
+  }
+
+  /** Renames a durable staged file to a new unique key and fsyncs the directory that now holds it. */
+  Future<String> publish(Path staged, long ownerId, String extension) {
+    String key = String.format(Locale.ROOT, "%02x/%d-%s.%s", ownerId & 0xff, ownerId, UUID.randomUUID(), extension);
+    Path target = resolve(key);
+    return vertx.executeBlocking(() -> {
+      Path dir = target.getParent();
+      java.nio.file.Files.createDirectories(dir);
+      // Same filesystem, unique name: an atomic rename that never replaces anything.
+      java.nio.file.Files.move(staged, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      // The rename is durable only once the directory entry is on disk (see fsync(2), "Notes").
+      try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+        d.force(true);
+      }
+      return key;
+    }, false).recover(err -> Future.failedFuture(StorageFailures.translate(err)));
+  }
+
+  Future<Void> deleteIfExists(Path path) {
+    return fs.delete(path.toString()).recover(err ->
+      err instanceof io.vertx.core.file.FileSystemException && err.getCause() instanceof NoSuchFileException
+        ? Future.succeededFuture()
+        : Future.failedFuture(err));
+  }
+
+  private Path resolve(String key) {
+    Path path = avatarsDir.resolve(key).normalize();
+    if (!path.startsWith(avatarsDir)) {
+      throw new IllegalArgumentException("storage key escapes the avatar directory: " + key);
+    }
+    return path;
+  }
+
+  private static void closeQuietly(FileChannel channel) {
+    try {
+      channel.close();
+    } catch (IOException ignored) {
+      // Read-only channel: nothing to lose.
+    }
+  }
+}

@@ -1,0 +1,25 @@
+package io.avatarserver.storage;
+
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.streams.WriteStream;
+
+/**
+ * One upload's bytes on their way in. Write with backpressure ({@link #writeQueueFull()} and
+ * {@link #drainHandler}); {@link #end()} makes what was written durable (on disk, fsynced) and
+ * fails if it cannot. Then exactly one of {@link #publish} or {@link #discard} follows; discard is
+ * also the answer to every failure, and may be called at any time, any number of times.
+ */
+public interface StagedObject extends WriteStream<Buffer> {
+
+  /**
+   * Moves the durable bytes atomically under a new unique key ending in {@code extension} and makes
+   * the move itself durable; only then succeeds with the key. Never replaces an existing object.
+   * Fails, leaving nothing published, if the bytes were not ended first or the backend fails;
+   * the staged bytes are discarded in that case.
+   */
+  Future<String> publish(String extension);
+
+  /** Deletes the staged bytes, waiting for writes in flight first. Succeeds when nothing is left. */
+  Future<Void> discard();
+}

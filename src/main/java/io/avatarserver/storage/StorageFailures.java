@@ -1,0 +1,21 @@
+package io.avatarserver.storage;
+
+import io.avatarserver.error.Problem;
+
+/** Turns a full disk, however the JDK words it, into the catalogue's 507. */
+final class StorageFailures {
+
+  private StorageFailures() {
+  }
+
+  static Throwable translate(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      String message = t.getMessage();
+      // ENOSPC and EDQUOT reach Java only as these strerror(3) texts inside an IOException.
+      if (message != null && (message.contains("No space left on device") || message.contains("Disk quota exceeded"))) {
+        return Problem.INSUFFICIENT_STORAGE.exception("The server has no space left to store this avatar");
+      }
+    }
+    return failure;
+  }
+}

@@ -1,0 +1,41 @@
+package io.avatarserver.upload;
+
+import io.avatarserver.db.AvatarRepository;
+import io.avatarserver.error.Problem;
+import io.avatarserver.storage.AvatarStorage;
+import io.vertx.core.Future;
+
+/**
+ * The upload pipeline's entry point. {@link #begin} runs while the request body is still paused:
+ * it checks that the user exists and opens a staging object, so that a refusal costs neither a
+ * byte read nor a file written.
+ */
+public final class AvatarUploads {
+
+  private final AvatarRepository repository;
+  private final AvatarStorage storage;
+  private final UploadLimits limits;
+
+  public AvatarUploads(AvatarRepository repository, AvatarStorage storage, UploadLimits limits) {
+    this.repository = repository;
+    this.storage = storage;
+    this.limits = limits;
+  }
+
+  public UploadLimits limits() {
+    return limits;
+  }
+
+  /**
+   * Starts one upload for {@code userId}. Fails with {@code ProblemException(USER_NOT_FOUND)} when
+   * there is no such user, and with the storage's failure when no staging object can be opened.
+   */
+  public Future<UploadSession> begin(long userId) {
+    long started = System.nanoTime();
+    return repository.findUser(userId)
+      .compose(user -> user == null
+        ? Future.failedFuture(Problem.USER_NOT_FOUND.exception("No user has id " + userId))
+        : storage.stage(userId))
+      .map(staged -> new UploadSession(userId, staged, repository, storage, limits, started));
+  }
+}

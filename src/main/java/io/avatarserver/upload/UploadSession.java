@@ -1,0 +1,111 @@
+package io.avatarserver.upload;
+
+import io.avatarserver.db.AvatarRepository;
+import io.avatarserver.db.NewAvatar;
+import io.avatarserver.db.SavedAvatar;
+import io.avatarserver.error.ProblemException;
+import io.avatarserver.storage.AvatarStorage;
+import io.avatarserver.storage.StagedObject;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClosedException;
+import io.vertx.core.streams.Pipe;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One upload from the first byte to the committed row. The order is what makes a failure harmless:
+ * bytes go to a staging object; only when all of them are durable is it published under a new key;
+ * only then is the row switched to that key in one transaction; only after the commit are the
+ * previous bytes deleted. A failure at any step discards what this upload wrote and nothing else,
+ * so the previous avatar keeps being served.
+ */
+public final class UploadSession {
+
+  private static final Logger LOG = LoggerFactory.getLogger(UploadSession.class);
+
+  private final long userId;
+  private final StagedObject staged;
+  private final AvatarRepository repository;
+  private final AvatarStorage storage;
+  private final UploadLimits limits;
+  private final long startedNanos;
+  private UploadSink sink;
+
+  UploadSession(long userId, StagedObject staged, AvatarRepository repository, AvatarStorage storage,
+                UploadLimits limits, long startedNanos) {
+    this.userId = userId;
+    this.staged = staged;
+    this.repository = repository;
+    this.storage = storage;
+    this.limits = limits;
+    this.startedNanos = startedNanos;
+  }
+
+  /**
+   * Pipes one body into the staging object, with backpressure, and succeeds once all of it is
+   * durable. A session receives one body; the pipe must have been taken before the request's first
+   * asynchronous step, and must not end its destination on failure.
+   */
+  public Future<Void> receive(Pipe<Buffer> body, ImageType declared) {
+    if (sink != null) {
+      throw new IllegalStateException("a session receives one body");
+    }
+    sink = new UploadSink(staged, declared, limits, userId);
+    return body.to(sink);
+  }
+
+  /**
+   * Completes the upload once {@code received} (the body, fully received) succeeds: publish, commit,
+   * delete the previous bytes. On any failure, discards this upload's bytes and fails with the cause.
+   * Logs one INFO line with the outcome either way.
+   */
+  public Future<SavedAvatar> finish(Future<Void> received) {
+    return received
+      .compose(v -> staged.publish(sink.type().extension()))
+      .compose(key -> repository.saveAvatar(userId, new NewAvatar(key, sink.type().mediaType(), sink.size(), sink.sha256(), null, null))
+        .recover(err -> storage.delete(key).transform(ignored -> Future.failedFuture(err))))
+      .compose(saved -> saved.replaced() ? deletePrevious(saved) : Future.succeededFuture(saved))
+      .recover(err -> staged.discard().transform(ignored -> Future.failedFuture(err)))
+      .onComplete(ar -> log(ar.succeeded() ? (ar.result().replaced() ? "replaced" : "created") : outcome(ar.cause()),
+        ar.failed() ? ar.cause() : null));
+  }
+
+  /** Fails the session before any body was received (for instance a malformed multipart request). */
+  public Future<SavedAvatar> abort(Throwable cause) {
+    return finish(Future.failedFuture(cause));
+  }
+
+  private Future<SavedAvatar> deletePrevious(SavedAvatar saved) {
+    // The new row is committed: the old bytes are garbage now. A failure to delete them is logged and
+    // left to the recovery sweep; it must not turn a committed upload into an error.
+    return storage.delete(saved.previous().storageKey())
+      .otherwise(err -> {
+        LOG.warn("could not delete replaced avatar {}: {}", saved.previous().storageKey(), err.toString());
+        return null;
+      })
+      .map(saved);
+  }
+
+  private static String outcome(Throwable cause) {
+    if (cause instanceof ProblemException problem) {
+      return problem.problem().name().toLowerCase(java.util.Locale.ROOT);
+    }
+    if (cause instanceof HttpClosedException) {
+      return "client_aborted";
+    }
+    return "error";
+  }
+
+  private void log(String outcome, Throwable cause) {
+    long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos);
+    long bytes = sink == null ? 0 : sink.size();
+    if (cause == null || cause instanceof ProblemException || cause instanceof HttpClosedException) {
+      LOG.info("upload user={} bytes={} durationMs={} outcome={}", userId, bytes, millis, outcome);
+    } else {
+      LOG.warn("upload user={} bytes={} durationMs={} outcome={}", userId, bytes, millis, outcome, cause);
+    }
+  }
+}
