@@ -69,7 +69,9 @@ abstract class SqlAvatarRepository implements AvatarRepository {
   @Override
   public Future<User> createUser(String name) {
     OffsetDateTime now = now();
-    return pool.preparedQuery(sql.insertUser()).execute(Tuple.of(name, now))
+    // An explicit transaction: under JDBC autocommit, H2 may commit an INSERT read through FINAL TABLE
+    // only after the result is consumed, so the next request on another connection could miss the user.
+    return pool.withTransaction(conn -> conn.preparedQuery(sql.insertUser()).execute(Tuple.of(name, now)))
       .map(rows -> new User(rows.iterator().next().getLong(0), name, now.toInstant()))
       .recover(this::translate);
   }

@@ -82,6 +82,9 @@ public final class ProblemResponder implements Handler<RoutingContext> {
     HttpServerRequest request = ctx.request();
     HttpServerResponse response = ctx.response();
     boolean bodyUnread = !request.isEnded();
+    // A 413 closes the connection even when the body has meanwhile been drained: a client that sends
+    // too much is not offered the connection for more.
+    boolean close = bodyUnread || problem == Problem.PAYLOAD_TOO_LARGE;
     JsonObject body = new JsonObject()
       .put("type", problem.type())
       .put("title", problem.title())
@@ -92,11 +95,11 @@ public final class ProblemResponder implements Handler<RoutingContext> {
     if (problem.status() == 503) {
       response.putHeader(HttpHeaders.RETRY_AFTER, "5");
     }
-    if (bodyUnread && request.version() != HttpVersion.HTTP_2) {
+    if (close && request.version() != HttpVersion.HTTP_2) {
       response.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
     }
     response.end(body.toBuffer()).onComplete(ar -> {
-      if (bodyUnread) {
+      if (close) {
         closeUnreadBody(ctx);
       }
     });

@@ -1,0 +1,189 @@
+package io.avatarserver;
+
+import io.avatarserver.support.Bodies;
+import io.avatarserver.support.TestServer;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+@DisplayName("Users and the avatar lifecycle: create, replace, delete")
+class AvatarLifecycleTest extends ServerTestBase {
+
+  @BeforeAll
+  static void start(Vertx vertx) {
+    startServer(vertx);
+  }
+
+  @Test
+  @DisplayName("POST /users creates a user: 201, its id, and a Location")
+  void createUser() {
+    HttpResponse<byte[]> response = server.send(server.request("/users")
+      .header("Content-Type", "application/json")
+      .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"  Ada Lovelace \"}")));
+
+    assertEquals(201, response.statusCode());
+    JsonObject user = TestServer.json(response);
+    assertTrue(user.getLong("id") > 0);
+    assertEquals("Ada Lovelace", user.getString("name"));
+    assertEquals("/users/" + user.getLong("id"), response.headers().firstValue("Location").orElse(""));
+  }
+
+  @ParameterizedTest(name = "body «{0}»")
+  @ValueSource(strings = {"", "not json", "[]", "{}", "{\"name\":\"\"}", "{\"name\":\"   \"}", "{\"name\":42}",
+    "{\"name\":null}"})
+  @DisplayName("POST /users with anything but a non-blank name is refused with 400")
+  void createUserRefused(String body) {
+    HttpResponse<byte[]> response = server.send(server.request("/users")
+      .header("Content-Type", "application/json")
+      .POST(HttpRequest.BodyPublishers.ofString(body)));
+
+    assertEquals(400, response.statusCode(), () -> new String(response.body()));
+    assertEquals("application/problem+json", response.headers().firstValue("Content-Type").orElse(""));
+  }
+
+  @Test
+  @DisplayName("POST /users with a name longer than 200 characters is refused with 400")
+  void createUserNameTooLong() {
+    HttpResponse<byte[]> response = server.send(server.request("/users")
+      .header("Content-Type", "application/json")
+      .POST(HttpRequest.BodyPublishers.ofString(new JsonObject().put("name", "x".repeat(201)).encode())));
+
+    assertEquals(400, response.statusCode());
+  }
+
+  @Test
+  @DisplayName("A first avatar answers 201, a replacement 200; the old file is deleted and the new bytes served")
+  void replace() throws Exception {
+    long user = server.createUser("replace");
+    byte[] first = Bodies.fixture("images/avatar-256.jpg");
+    byte[] second = Bodies.fixture("images/avatar-200.png");
+
+    HttpResponse<byte[]> created = server.put(user, "image/jpeg", first);
+    assertEquals(201, created.statusCode());
+    assertEquals(1, TestServer.json(created).getLong("version"));
+    List<Path> before = server.avatarFiles(user);
+    assertEquals(1, before.size());
+
+    HttpResponse<byte[]> replaced = server.put(user, "image/png", second);
+    assertEquals(200, replaced.statusCode());
+    JsonObject info = TestServer.json(replaced);
+    assertEquals(2, info.getLong("version"));
+    assertEquals("image/png", info.getString("contentType"));
+
+    List<Path> after = server.avatarFiles(user);
+    assertEquals(1, after.size());
+    assertNotEquals(before.get(0), after.get(0), "a replacement is a new file, never an overwrite");
+    assertFalse(Files.exists(before.get(0)), "the replaced file is deleted");
+    assertArrayEquals(second, Files.readAllBytes(after.get(0)));
+    HttpResponse<byte[]> get = server.get("/users/" + user + "/avatar");
+    assertArrayEquals(second, get.body());
+    assertEquals("image/png", get.headers().firstValue("Content-Type").orElse(""));
+  }
+
+  @Test
+  @DisplayName("GET /users/{id}/avatar/info describes the stored avatar")
+  void info() {
+    long user = server.createUser("info");
+    byte[] body = Bodies.fixture("images/avatar-200.webp");
+    server.put(user, "image/webp", body);
+
+    HttpResponse<byte[]> response = server.get("/users/" + user + "/avatar/info");
+
+    assertEquals(200, response.statusCode());
+    JsonObject info = TestServer.json(response);
+    assertEquals(user, info.getLong("userId"));
+    assertEquals("image/webp", info.getString("contentType"));
+    assertEquals(body.length, info.getLong("size"));
+    assertEquals(Bodies.sha256(body), info.getString("sha256"));
+    assertTrue(info.containsKey("width") && info.getValue("width") == null);
+    assertTrue(info.containsKey("height") && info.getValue("height") == null);
+    assertEquals(1, info.getLong("version"));
+    assertTrue(java.time.Instant.parse(info.getString("updatedAt")).isAfter(java.time.Instant.now().minusSeconds(600)));
+    assertEquals("/users/" + user + "/avatar?v=1", info.getString("url"));
+  }
+
+  @Test
+  @DisplayName("DELETE answers 204 and removes row and file; then GET, info and a second DELETE answer 404")
+  void delete() {
+    long user = server.createUser("delete");
+    server.put(user, "image/gif", Bodies.fixture("images/avatar-64.gif"));
+    assertEquals(1, server.avatarFiles(user).size());
+
+    HttpResponse<byte[]> deleted = server.send(server.request("/users/" + user + "/avatar").DELETE());
+
+    assertEquals(204, deleted.statusCode());
+    assertEquals(List.of(), server.avatarFiles(user));
+    assertEquals(404, server.get("/users/" + user + "/avatar").statusCode());
+    assertEquals(404, server.get("/users/" + user + "/avatar/info").statusCode());
+    HttpResponse<byte[]> again = server.send(server.request("/users/" + user + "/avatar").DELETE());
+    assertEquals(404, again.statusCode());
+    assertEquals("urn:problem:avatar-server:avatar-not-found", TestServer.json(again).getString("type"));
+  }
+
+  @Test
+  @DisplayName("An upload for an unknown user is refused with 404 and nothing is stored")
+  void unknownUser() {
+    HttpResponse<byte[]> put = server.put(987_654_321L, "image/jpeg", Bodies.fixture("images/avatar-256.jpg"));
+
+    assertEquals(404, put.statusCode());
+    assertEquals("urn:problem:avatar-server:user-not-found", TestServer.json(put).getString("type"));
+    assertEquals(List.of(), server.avatarFiles(987_654_321L));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"abc", "0", "-1", "01", "1.5", "99999999999999999999", "9223372036854775808"})
+  @DisplayName("Ids that are not positive 64-bit integers are refused with 400 on every route")
+  void invalidIds(String id) {
+    String path = "/users/" + id + "/avatar";
+    for (HttpResponse<byte[]> response : List.of(
+      server.get(path),
+      server.get(path + "/info"),
+      server.send(server.request(path).DELETE()),
+      server.send(server.request(path).header("Content-Type", "image/jpeg")
+        .PUT(HttpRequest.BodyPublishers.ofByteArray(Bodies.fixture("images/avatar-256.jpg")))))) {
+      assertEquals(400, response.statusCode(), () -> response.request().method() + " " + path);
+      assertEquals("urn:problem:avatar-server:invalid-id", TestServer.json(response).getString("type"));
+    }
+  }
+
+  @Test
+  @DisplayName("Unknown paths answer 404 and unknown methods 405, both as problem+json")
+  void unknownRoutes() {
+    HttpResponse<byte[]> notFound = server.get("/nowhere");
+    assertEquals(404, notFound.statusCode());
+    assertEquals("application/problem+json", notFound.headers().firstValue("Content-Type").orElse(""));
+
+    HttpResponse<byte[]> notAllowed = server.send(server.request("/users/1/avatar")
+      .method("PATCH", HttpRequest.BodyPublishers.noBody()));
+    assertEquals(405, notAllowed.statusCode());
+    assertEquals("application/problem+json", notAllowed.headers().firstValue("Content-Type").orElse(""));
+  }
+
+  @Test
+  @DisplayName("GET /health answers 200 with the database and the storage up")
+  void health() {
+    HttpResponse<byte[]> response = server.get("/health");
+
+    assertEquals(200, response.statusCode());
+    JsonObject body = TestServer.json(response);
+    assertEquals("UP", body.getString("status"));
+    assertEquals("UP", body.getJsonObject("checks").getString("database"));
+    assertEquals("UP", body.getJsonObject("checks").getString("storage"));
+  }
+}

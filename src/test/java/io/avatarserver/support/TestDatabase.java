@@ -1,0 +1,133 @@
+package io.avatarserver.support;
+
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgConnection;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Locale;
+import java.util.UUID;
+
+/**
+ * The database a test server runs on, chosen per Surefire execution by the system property
+ * {@code avatar.test.db}: {@code postgres} (a fresh schema in the real PostgreSQL server, dropped at
+ * the end) or {@code h2} (the embedded default, in the test's own data directory). There is no
+ * skipping: when PostgreSQL is the backend and cannot be reached, the tests fail.
+ */
+public abstract class TestDatabase implements AutoCloseable {
+
+  @Override
+  public abstract void close();
+
+  public static final String PROPERTY = "avatar.test.db";
+  /** Where the PostgreSQL tests connect; override with AVATAR_TEST_PG_URL. */
+  public static final String DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test";
+
+  /** The {@code database.url} the server under test is given. */
+  public abstract String serverUrl();
+
+  /** Runs statements outside the server, for fault injection and inspection. */
+  public abstract void execute(String... statements);
+
+  public abstract String name();
+
+  public static TestDatabase create(Vertx vertx, Path dataDir) {
+    String kind = System.getProperty(PROPERTY, "postgres").toLowerCase(Locale.ROOT);
+    return switch (kind) {
+      case "postgres" -> new Postgres(vertx);
+      case "h2" -> new H2(dataDir);
+      default -> throw new IllegalArgumentException(PROPERTY + " must be postgres or h2, was " + kind);
+    };
+  }
+
+  public boolean isPostgres() {
+    return this instanceof Postgres;
+  }
+
+  static final class Postgres extends TestDatabase {
+    private final Vertx vertx;
+    private final String baseUrl;
+    private final String schema = "avatar_test_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+
+    Postgres(Vertx vertx) {
+      this.vertx = vertx;
+      String env = System.getenv("AVATAR_TEST_PG_URL");
+      this.baseUrl = env == null || env.isBlank() ? DEFAULT_PG_URL : env;
+      run("CREATE SCHEMA " + schema);
+    }
+
+    @Override
+    public String serverUrl() {
+      return baseUrl + (baseUrl.contains("?") ? "&" : "?") + "search_path=" + schema;
+    }
+
+    @Override
+    public void execute(String... statements) {
+      PgConnection conn = PgConnection.connect(vertx, PgConnectOptions.fromUri(serverUrl())).await();
+      try {
+        for (String sql : statements) {
+          conn.query(sql).execute().await();
+        }
+      } finally {
+        conn.close().await();
+      }
+    }
+
+    private void run(String sql) {
+      PgConnection conn = PgConnection.connect(vertx, PgConnectOptions.fromUri(baseUrl)).await();
+      try {
+        conn.query(sql).execute().await();
+      } finally {
+        conn.close().await();
+      }
+    }
+
+    @Override
+    public String name() {
+      return "PostgreSQL schema " + schema;
+    }
+
+    @Override
+    public void close() {
+      run("DROP SCHEMA " + schema + " CASCADE");
+    }
+  }
+
+  static final class H2 extends TestDatabase {
+    private final String url;
+
+    H2(Path dataDir) {
+      this.url = io.avatarserver.db.JdbcAvatarRepository.embeddedUrl(dataDir);
+    }
+
+    @Override
+    public String serverUrl() {
+      return url;
+    }
+
+    @Override
+    public void execute(String... statements) {
+      // Same JVM: H2 shares the server's open database with this connection. Test thread, not an event loop.
+      try (Connection conn = DriverManager.getConnection(url); Statement st = conn.createStatement()) {
+        for (String sql : statements) {
+          st.execute(sql);
+        }
+      } catch (SQLException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    @Override
+    public String name() {
+      return "embedded H2";
+    }
+
+    @Override
+    public void close() {
+    }
+  }
+}
