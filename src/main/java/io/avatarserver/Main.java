@@ -39,7 +39,9 @@ public final class Main {
       config.database().isPostgres() ? "PostgreSQL" : "embedded H2");
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
-        server.stop().eventually(vertx::close).await(30, TimeUnit.SECONDS);
+        // Each step awaited from this thread: closing Vert.x from one of its own callbacks races its executors.
+        server.stop().await(30, TimeUnit.SECONDS);
+        vertx.close().await(30, TimeUnit.SECONDS);
       } catch (Exception e) {
         LOG.warn("unclean shutdown: {}", e.toString());
       }
