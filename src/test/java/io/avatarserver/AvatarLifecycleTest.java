@@ -33,7 +33,7 @@ class AvatarLifecycleTest extends ServerTestBase {
   @Test
   @DisplayName("POST /users creates a user: 201, its id, and a Location")
   void createUser() {
-    HttpResponse<byte[]> response = server.send(server.request("/users")
+    HttpResponse<byte[]> response = server.send(server.asAdmin("/users")
       .header("Content-Type", "application/json")
       .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"  Ada Lovelace \"}")));
 
@@ -49,7 +49,7 @@ class AvatarLifecycleTest extends ServerTestBase {
     "{\"name\":null}"})
   @DisplayName("POST /users with anything but a non-blank name is refused with 400")
   void createUserRefused(String body) {
-    HttpResponse<byte[]> response = server.send(server.request("/users")
+    HttpResponse<byte[]> response = server.send(server.asAdmin("/users")
       .header("Content-Type", "application/json")
       .POST(HttpRequest.BodyPublishers.ofString(body)));
 
@@ -60,7 +60,7 @@ class AvatarLifecycleTest extends ServerTestBase {
   @Test
   @DisplayName("POST /users with a name longer than 200 characters is refused with 400")
   void createUserNameTooLong() {
-    HttpResponse<byte[]> response = server.send(server.request("/users")
+    HttpResponse<byte[]> response = server.send(server.asAdmin("/users")
       .header("Content-Type", "application/json")
       .POST(HttpRequest.BodyPublishers.ofString(new JsonObject().put("name", "x".repeat(201)).encode())));
 
@@ -125,13 +125,13 @@ class AvatarLifecycleTest extends ServerTestBase {
     server.put(user, "image/gif", Bodies.fixture("images/avatar-64.gif"));
     assertEquals(1, server.avatarFiles(user).size());
 
-    HttpResponse<byte[]> deleted = server.send(server.request("/users/" + user + "/avatar").DELETE());
+    HttpResponse<byte[]> deleted = server.send(server.as(user, "/users/" + user + "/avatar").DELETE());
 
     assertEquals(204, deleted.statusCode());
     assertEquals(List.of(), server.avatarFiles(user));
     assertEquals(404, server.get("/users/" + user + "/avatar").statusCode());
     assertEquals(404, server.get("/users/" + user + "/avatar/info").statusCode());
-    HttpResponse<byte[]> again = server.send(server.request("/users/" + user + "/avatar").DELETE());
+    HttpResponse<byte[]> again = server.send(server.as(user, "/users/" + user + "/avatar").DELETE());
     assertEquals(404, again.statusCode());
     assertEquals("urn:problem:avatar-server:avatar-not-found", TestServer.json(again).getString("type"));
   }
@@ -154,8 +154,8 @@ class AvatarLifecycleTest extends ServerTestBase {
     for (HttpResponse<byte[]> response : List.of(
       server.get(path),
       server.get(path + "/info"),
-      server.send(server.request(path).DELETE()),
-      server.send(server.request(path).header("Content-Type", "image/jpeg")
+      server.send(server.asAdmin(path).DELETE()),
+      server.send(server.asAdmin(path).header("Content-Type", "image/jpeg")
         .PUT(HttpRequest.BodyPublishers.ofByteArray(Bodies.fixture("images/avatar-256.jpg")))))) {
       assertEquals(400, response.statusCode(), () -> response.request().method() + " " + path);
       assertEquals("urn:problem:avatar-server:invalid-id", TestServer.json(response).getString("type"));

@@ -88,7 +88,7 @@ class ContentTypeTest extends ServerTestBase {
   void missingContentType() {
     long user = server.createUser("no-type");
 
-    HttpResponse<byte[]> put = server.send(server.request("/users/" + user + "/avatar")
+    HttpResponse<byte[]> put = server.send(server.as(user, "/users/" + user + "/avatar")
       .PUT(HttpRequest.BodyPublishers.ofByteArray(Bodies.fixture("images/avatar-256.jpg"))));
 
     assertEquals(415, put.statusCode());

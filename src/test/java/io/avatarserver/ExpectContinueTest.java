@@ -29,7 +29,7 @@ class ExpectContinueTest extends ServerTestBase {
     long user = server.createUser("expect-ok");
     byte[] body = Bodies.fixture("images/avatar-256.jpg");
     try (RawHttp raw = new RawHttp(server.port())) {
-      raw.write("PUT /users/" + user + "/avatar HTTP/1.1\r\nHost: t\r\nContent-Type: image/jpeg\r\n"
+      raw.write("PUT /users/" + user + "/avatar HTTP/1.1\r\nHost: t\r\n" + server.authHeader(user) + "Content-Type: image/jpeg\r\n"
         + "Content-Length: " + body.length + "\r\nExpect: 100-continue\r\n\r\n");
       String interim = raw.readHead();
       assertEquals(100, RawHttp.status(interim), interim);
@@ -45,7 +45,7 @@ class ExpectContinueTest extends ServerTestBase {
   void tooLargeInsteadOfContinue() {
     long user = server.createUser("expect-413");
     try (RawHttp raw = new RawHttp(server.port())) {
-      raw.write("PUT /users/" + user + "/avatar HTTP/1.1\r\nHost: t\r\nContent-Type: image/jpeg\r\n"
+      raw.write("PUT /users/" + user + "/avatar HTTP/1.1\r\nHost: t\r\n" + server.authHeader(user) + "Content-Type: image/jpeg\r\n"
         + "Content-Length: 11534336\r\nExpect: 100-continue\r\n\r\n");
       String response = raw.readResponse();
       assertEquals(413, RawHttp.status(response), response);
@@ -58,7 +58,7 @@ class ExpectContinueTest extends ServerTestBase {
   @DisplayName("An upload for an unknown user gets 404 instead of 100 Continue")
   void unknownUserInsteadOfContinue() {
     try (RawHttp raw = new RawHttp(server.port())) {
-      raw.write("PUT /users/424242/avatar HTTP/1.1\r\nHost: t\r\nContent-Type: image/jpeg\r\n"
+      raw.write("PUT /users/424242/avatar HTTP/1.1\r\nHost: t\r\n" + server.authHeader(424242) + "Content-Type: image/jpeg\r\n"
         + "Content-Length: 5000\r\nExpect: 100-continue\r\n\r\n");
       String response = raw.readResponse();
       assertEquals(404, RawHttp.status(response), response);
@@ -73,7 +73,7 @@ class ExpectContinueTest extends ServerTestBase {
     // final status (JDK-8286171, fixed in later JDKs); the raw-socket tests above cover that side.
     long user = server.createUser("expect-jdk");
     byte[] body = Bodies.fixture("images/avatar-200.png");
-    HttpResponse<byte[]> ok = server.send(server.request("/users/" + user + "/avatar").expectContinue(true)
+    HttpResponse<byte[]> ok = server.send(server.as(user, "/users/" + user + "/avatar").expectContinue(true)
       .header("Content-Type", "image/png").PUT(HttpRequest.BodyPublishers.ofByteArray(body)));
     assertEquals(201, ok.statusCode());
     assertArrayEquals(body, server.get("/users/" + user + "/avatar").body());

@@ -26,7 +26,7 @@ class MultipartUploadTest extends ServerTestBase {
   }
 
   private HttpResponse<byte[]> post(long user, byte[] body) {
-    return server.send(server.request("/users/" + user + "/avatar")
+    return server.send(server.as(user, "/users/" + user + "/avatar")
       .header("Content-Type", Multipart.CONTENT_TYPE)
       .POST(HttpRequest.BodyPublishers.ofByteArray(body)));
   }
@@ -59,7 +59,7 @@ class MultipartUploadTest extends ServerTestBase {
     byte[] gif = Bodies.fixture("images/avatar-64.gif");
     byte[] body = new Multipart().file("avatar", "a.gif", "image/gif", gif).build();
 
-    HttpResponse<byte[]> response = server.send(server.request("/users/" + user + "/avatar")
+    HttpResponse<byte[]> response = server.send(server.as(user, "/users/" + user + "/avatar")
       .header("Content-Type", Multipart.CONTENT_TYPE)
       .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body))));
 
@@ -138,7 +138,7 @@ class MultipartUploadTest extends ServerTestBase {
   @DisplayName("POST with a raw image body instead of multipart is refused with 415")
   void notMultipart() {
     long user = server.createUser("multipart-raw");
-    HttpResponse<byte[]> response = server.send(server.request("/users/" + user + "/avatar")
+    HttpResponse<byte[]> response = server.send(server.as(user, "/users/" + user + "/avatar")
       .header("Content-Type", "image/png")
       .POST(HttpRequest.BodyPublishers.ofByteArray(Bodies.fixture("images/avatar-200.png"))));
 

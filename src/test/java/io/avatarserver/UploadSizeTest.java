@@ -72,7 +72,7 @@ class UploadSizeTest extends ServerTestBase {
   void tooLargeBeforeAnyByte() {
     long user = server.createUser("early-413");
     try (RawHttp raw = new RawHttp(server.port())) {
-      raw.write("PUT /users/" + user + "/avatar HTTP/1.1\r\nHost: t\r\nContent-Type: image/png\r\n"
+      raw.write("PUT /users/" + user + "/avatar HTTP/1.1\r\nHost: t\r\n" + server.authHeader(user) + "Content-Type: image/png\r\n"
         + "Content-Length: " + (MAX + 1) + "\r\n\r\n");
       String response = raw.readResponse();
       assertEquals(413, RawHttp.status(response), response);
@@ -93,7 +93,7 @@ class UploadSizeTest extends ServerTestBase {
     long user = server.createUser("chunked-413");
     byte[] body = Bodies.png(MAX + 1, 3);
     try (RawHttp raw = new RawHttp(server.port())) {
-      raw.write("PUT /users/" + user + "/avatar HTTP/1.1\r\nHost: t\r\nContent-Type: image/png\r\n"
+      raw.write("PUT /users/" + user + "/avatar HTTP/1.1\r\nHost: t\r\n" + server.authHeader(user) + "Content-Type: image/png\r\n"
         + "Transfer-Encoding: chunked\r\n\r\n");
       int offset = 0;
       String response = null;
@@ -120,7 +120,7 @@ class UploadSizeTest extends ServerTestBase {
     long user = server.createUser("chunked");
     byte[] body = Bodies.png(300 * 1024, 11);
     // ofInputStream has no known length: the JDK client sends Transfer-Encoding: chunked.
-    HttpResponse<byte[]> put = server.send(server.request("/users/" + user + "/avatar")
+    HttpResponse<byte[]> put = server.send(server.as(user, "/users/" + user + "/avatar")
       .header("Content-Type", "image/png")
       .PUT(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body))));
 

@@ -21,6 +21,7 @@ public final class ConfigLoader {
   public static final String ENV_HTTP_PORT = "AVATAR_HTTP_PORT";
   public static final String ENV_DATA_DIR = "AVATAR_DATA_DIR";
   public static final String ENV_DB_URL = "AVATAR_DB_URL";
+  public static final String ENV_JWT_SECRET = "AVATAR_JWT_SECRET";
 
   private static final Path DEFAULT_FILE = Path.of("conf", "config.json");
 
@@ -56,6 +57,10 @@ public final class ConfigLoader {
     String dbUrl = env.get(ENV_DB_URL);
     if (dbUrl != null && !dbUrl.isBlank()) {
       child(result, "database").put("url", dbUrl.trim());
+    }
+    String secret = env.get(ENV_JWT_SECRET);
+    if (secret != null && !secret.isBlank()) {
+      child(result, "auth").put("jwtSecret", secret.trim());
     }
     return result;
   }

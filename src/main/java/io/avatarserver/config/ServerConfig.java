@@ -8,7 +8,7 @@ import java.nio.file.Path;
  * Every setting of the server, read once at start. Each section documents its fields with their
  * defaults; {@code conf/config.json} ships the same defaults and the README's table describes them.
  */
-public record ServerConfig(Http http, Storage storage, Database database, Upload upload) {
+public record ServerConfig(Http http, Storage storage, Database database, Upload upload, Auth auth, Limits limits) {
 
   /**
    * The HTTP listener.
@@ -18,15 +18,20 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
    * @param instances      event-loop verticle instances; default 0, which means one per available processor
    * @param idleTimeoutSeconds a connection that sends and receives nothing this long is closed (and its
    *                       upload, if any, discarded); default 30; 0 disables the timeout
+   * @param maxHeaderBytes largest request head (request line and headers) in bytes; default 8192; larger → 431
+   * @param maxHeaders     most header fields a request may carry; default 64; more → 431
    * @param lingerMillis   after an early refusal (413, 404, …) while the client is still sending a body, how
    *                       long the server keeps reading and discarding it before closing the connection, so
    *                       the client sees the answer instead of a TCP reset; default 2000; 0 closes at once
    */
-  public record Http(String host, int port, int instances, int idleTimeoutSeconds, long lingerMillis) {
+  public record Http(String host, int port, int instances, int idleTimeoutSeconds, int maxHeaderBytes, int maxHeaders,
+                     long lingerMillis) {
     public Http {
       requireRange("http.port", port, 0, 65535);
       requireRange("http.instances", instances, 0, 1024);
       requireRange("http.idleTimeoutSeconds", idleTimeoutSeconds, 0, 86_400);
+      requireRange("http.maxHeaderBytes", maxHeaderBytes, 1024, 1 << 20);
+      requireRange("http.maxHeaders", maxHeaders, 8, 10_000);
       requireRange("http.lingerMillis", lingerMillis, 0, 600_000);
     }
 
@@ -81,14 +86,57 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
    * @param writeBufferBytes  request chunks are coalesced into file writes of this size; default 65536
    *                          (measured: fewer, larger writes are markedly faster than one write per 8 KiB chunk)
    * @param progressLogBytes  a DEBUG progress line every this many bytes; default 262144 (256 KiB)
+   * @param minBytesPerSecond a body that arrives slower than this, averaged over {@code minRateWindowSeconds},
+   *                          is cut with 408 and discarded (slowloris); default 1024; 0 disables the check
+   * @param minRateWindowSeconds the window of that average; default 30
    */
-  public record Upload(long maxBytes, int minBytes, int multipartOverhead, int writeBufferBytes, int progressLogBytes) {
+  public record Upload(long maxBytes, int minBytes, int multipartOverhead, int writeBufferBytes, int progressLogBytes,
+                       int minBytesPerSecond, int minRateWindowSeconds) {
     public Upload {
       requireRange("upload.maxBytes", maxBytes, 1, Long.MAX_VALUE / 2);
       requireRange("upload.minBytes", minBytes, 0, maxBytes);
       requireRange("upload.multipartOverhead", multipartOverhead, 0, 1 << 20);
       requireRange("upload.writeBufferBytes", writeBufferBytes, 512, 8 << 20);
       requireRange("upload.progressLogBytes", progressLogBytes, 1, Integer.MAX_VALUE);
+      requireRange("upload.minBytesPerSecond", minBytesPerSecond, 0, Integer.MAX_VALUE);
+      requireRange("upload.minRateWindowSeconds", minRateWindowSeconds, 1, 3600);
+    }
+  }
+
+  /**
+   * Bearer-token authentication.
+   *
+   * @param jwtSecret       HS256 signing secret (at least 32 bytes); empty (the default) means the file
+   *                        {@code dataDir/jwt-secret}, generated on first start with mode 0600 and reused
+   * @param tokenTtlSeconds lifetime of tokens minted by the {@code token} and {@code users create} commands;
+   *                        default 86400
+   */
+  public record Auth(String jwtSecret, int tokenTtlSeconds) {
+    public Auth {
+      jwtSecret = jwtSecret == null ? "" : jwtSecret;
+      requireRange("auth.tokenTtlSeconds", tokenTtlSeconds, 1, 10 * 365 * 86_400);
+    }
+  }
+
+  /**
+   * Abuse limits, each decided before a request body is read. 0 disables a limit.
+   *
+   * @param maxUploads             uploads in flight in the whole server; default 4096; beyond → 503
+   * @param maxUploadsPerUser      uploads in flight for one user; default 4; beyond → 429
+   * @param userWritesPerMinute    sustained writes (uploads, deletes) per user and minute; default 60; beyond → 429
+   * @param userBurst              writes a user may make at once before that rate applies; default 20
+   * @param addressWritesPerSecond sustained write requests per client address and second; default 200; beyond → 429
+   * @param addressBurst           write requests an address may make at once; default 400
+   */
+  public record Limits(int maxUploads, int maxUploadsPerUser, int userWritesPerMinute, int userBurst,
+                       int addressWritesPerSecond, int addressBurst) {
+    public Limits {
+      requireRange("limits.maxUploads", maxUploads, 0, 1_000_000);
+      requireRange("limits.maxUploadsPerUser", maxUploadsPerUser, 0, 1_000_000);
+      requireRange("limits.userWritesPerMinute", userWritesPerMinute, 0, 1_000_000);
+      requireRange("limits.userBurst", userBurst, 0, 1_000_000);
+      requireRange("limits.addressWritesPerSecond", addressWritesPerSecond, 0, 1_000_000);
+      requireRange("limits.addressBurst", addressBurst, 0, 1_000_000);
     }
   }
 
@@ -98,12 +146,16 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
     JsonObject storage = section(json, "storage");
     JsonObject database = section(json, "database");
     JsonObject upload = section(json, "upload");
+    JsonObject auth = section(json, "auth");
+    JsonObject limits = section(json, "limits");
     return new ServerConfig(
       new Http(
         http.getString("host", "0.0.0.0"),
         http.getInteger("port", 8080),
         http.getInteger("instances", 0),
         http.getInteger("idleTimeoutSeconds", 30),
+        http.getInteger("maxHeaderBytes", 8192),
+        http.getInteger("maxHeaders", 64),
         http.getLong("lingerMillis", 2000L)),
       new Storage(Path.of(storage.getString("dataDir", "./data")).toAbsolutePath().normalize()),
       new Database(database.getString("url", ""), database.getInteger("poolSize", 16)),
@@ -112,7 +164,17 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
         upload.getInteger("minBytes", 100),
         upload.getInteger("multipartOverhead", 16 * 1024),
         upload.getInteger("writeBufferBytes", 64 * 1024),
-        upload.getInteger("progressLogBytes", 256 * 1024)));
+        upload.getInteger("progressLogBytes", 256 * 1024),
+        upload.getInteger("minBytesPerSecond", 1024),
+        upload.getInteger("minRateWindowSeconds", 30)),
+      new Auth(auth.getString("jwtSecret", ""), auth.getInteger("tokenTtlSeconds", 86_400)),
+      new Limits(
+        limits.getInteger("maxUploads", 4096),
+        limits.getInteger("maxUploadsPerUser", 4),
+        limits.getInteger("userWritesPerMinute", 60),
+        limits.getInteger("userBurst", 20),
+        limits.getInteger("addressWritesPerSecond", 200),
+        limits.getInteger("addressBurst", 400)));
   }
 
   private static JsonObject section(JsonObject json, String name) {

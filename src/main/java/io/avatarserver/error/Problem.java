@@ -12,15 +12,22 @@ public enum Problem {
   INVALID_USER(400, "invalid-user", "Invalid user"),
   MISSING_AVATAR_PART(400, "missing-avatar-part", "Missing avatar part"),
   UNEXPECTED_PART(400, "unexpected-part", "Unexpected multipart part"),
+  UNAUTHORIZED(401, "unauthorized", "Authentication required"),
+  INVALID_TOKEN(401, "invalid-token", "Invalid token"),
+  FORBIDDEN(403, "forbidden", "Forbidden"),
   NOT_FOUND(404, "not-found", "Not found"),
   USER_NOT_FOUND(404, "user-not-found", "User not found"),
   AVATAR_NOT_FOUND(404, "avatar-not-found", "Avatar not found"),
   METHOD_NOT_ALLOWED(405, "method-not-allowed", "Method not allowed"),
+  REQUEST_TIMEOUT(408, "request-timeout", "Request too slow"),
   PAYLOAD_TOO_LARGE(413, "payload-too-large", "Avatar too large"),
   UNSUPPORTED_MEDIA_TYPE(415, "unsupported-media-type", "Unsupported media type"),
   CONTENT_TYPE_MISMATCH(415, "content-type-mismatch", "Content does not match its declared type"),
   AVATAR_TOO_SMALL(422, "avatar-too-small", "Avatar too small"),
+  TOO_MANY_REQUESTS(429, "too-many-requests", "Too many requests"),
+  HEADERS_TOO_LARGE(431, "headers-too-large", "Request header fields too large"),
   INTERNAL(500, "internal-error", "Internal server error"),
+  SERVER_BUSY(503, "server-busy", "Server busy"),
   DATABASE_UNAVAILABLE(503, "database-unavailable", "Database unavailable"),
   INSUFFICIENT_STORAGE(507, "insufficient-storage", "Insufficient storage");
 
@@ -50,6 +57,11 @@ public enum Problem {
   }
 
   public ProblemException exception(String detail) {
-    return new ProblemException(this, detail);
+    return new ProblemException(this, detail, 0);
+  }
+
+  /** A refusal that tells the client when to try again (the Retry-After header, in seconds). */
+  public ProblemException exception(String detail, long retryAfterSeconds) {
+    return new ProblemException(this, detail, retryAfterSeconds);
   }
 }

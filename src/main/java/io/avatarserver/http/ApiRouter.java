@@ -1,7 +1,10 @@
 package io.avatarserver.http;
 
+import io.avatarserver.auth.Tokens;
 import io.avatarserver.config.ServerConfig;
 import io.avatarserver.db.AvatarRepository;
+import io.avatarserver.limits.RateLimiter;
+import io.avatarserver.limits.UploadSlots;
 import io.avatarserver.storage.AvatarStorage;
 import io.avatarserver.upload.AvatarUploads;
 import io.vertx.core.Vertx;
@@ -17,27 +20,37 @@ public final class ApiRouter {
   private ApiRouter() {
   }
 
-  public static Router create(Vertx vertx, ServerConfig config, AvatarRepository repository, AvatarStorage storage,
-                              AvatarUploads uploads) {
-    UploadHandler upload = new UploadHandler(uploads, config.upload().multipartOverhead());
-    AvatarHandler avatars = new AvatarHandler(repository, storage);
-    UserHandler users = new UserHandler(repository);
-    HealthHandler health = new HealthHandler(repository, storage);
+  /** What the routes serve from, shared by every event loop's router. */
+  public record Services(ServerConfig config, AvatarRepository repository, AvatarStorage storage,
+                         AvatarUploads uploads, Tokens tokens, RateLimiter byAddress, RateLimiter byUser,
+                         UploadSlots slots) {
+  }
+
+  public static Router create(Vertx vertx, Services services) {
+    ServerConfig config = services.config();
+    UploadHandler upload = new UploadHandler(services.uploads(), config.upload().multipartOverhead());
+    AvatarHandler avatars = new AvatarHandler(services.repository(), services.storage());
+    UserHandler users = new UserHandler(services.repository());
+    HealthHandler health = new HealthHandler(services.repository(), services.storage());
+    WriteGuards guards = new WriteGuards(services.tokens(), services.byAddress(), services.byUser(), services.slots());
+    RequestChecks checks = new RequestChecks(config.http().maxHeaders());
     ProblemResponder problems = new ProblemResponder(config.http().lingerMillis());
 
     Router router = Router.router(vertx);
-    router.route().handler(ctx -> {
-      ctx.response().putHeader("X-Content-Type-Options", "nosniff");
-      ctx.next();
-    });
+    router.route().handler(checks::check);
     router.get("/health").handler(health::health);
-    // The only BodyHandler in the server: a few KiB of JSON, never on an upload route.
-    router.post("/users").handler(BodyHandler.create(false).setBodyLimit(USER_BODY_LIMIT)).handler(users::create);
-    router.put("/users/:id/avatar").handler(upload::put);
-    router.post("/users/:id/avatar").handler(upload::postMultipart);
+    // The only BodyHandler in the server: a few KiB of JSON, never on an upload route. Vert.x Web
+    // requires it first on its route, so this small body is read before the token is checked.
+    router.post("/users").handler(BodyHandler.create(false).setBodyLimit(USER_BODY_LIMIT))
+      .handler(guards::addressRate).handler(guards::authenticate).handler(guards::adminOnly).handler(users::create);
+    router.put("/users/:id/avatar").handler(guards::addressRate).handler(guards::authenticate)
+      .handler(guards::ownerOnly).handler(guards::uploadSlot).handler(upload::put);
+    router.post("/users/:id/avatar").handler(guards::addressRate).handler(guards::authenticate)
+      .handler(guards::ownerOnly).handler(guards::uploadSlot).handler(upload::postMultipart);
+    router.delete("/users/:id/avatar").handler(guards::addressRate).handler(guards::authenticate)
+      .handler(guards::ownerOnly).handler(avatars::delete);
     router.get("/users/:id/avatar").handler(avatars::get);
     router.head("/users/:id/avatar").handler(avatars::get);
-    router.delete("/users/:id/avatar").handler(avatars::delete);
     router.get("/users/:id/avatar/info").handler(avatars::info);
 
     router.route().failureHandler(problems);

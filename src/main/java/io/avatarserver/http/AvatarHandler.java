@@ -52,6 +52,8 @@ final class AvatarHandler {
   }
 
   void delete(RoutingContext ctx) {
+    // The guards paused the request; a DELETE body means nothing, let it drain so the connection stays usable.
+    ctx.request().resume();
     long userId = Ids.parse(ctx.pathParam("id"));
     repository.deleteAvatar(userId)
       .compose(deleted -> deleted == null

@@ -24,6 +24,7 @@ public final class HttpServerVerticle extends VerticleBase {
   public Future<?> start() {
     return vertx.createHttpServer(options)
       .requestHandler(routerFactory.apply(vertx))
+      .invalidRequestHandler(ProblemResponder::invalidRequest)
       .listen()
       .onSuccess(s -> server = s);
   }

@@ -56,6 +56,9 @@ public final class ProblemResponder implements Handler<RoutingContext> {
       return;
     }
     if (failure instanceof ProblemException problem) {
+      if (problem.retryAfterSeconds() > 0) {
+        response.putHeader(HttpHeaders.RETRY_AFTER, Long.toString(problem.retryAfterSeconds()));
+      }
       send(ctx, problem.problem(), problem.detail());
     } else if (failure instanceof HttpException http) {
       send(ctx, byStatus(http.getStatusCode()), http.getPayload() != null ? http.getPayload() : null);
@@ -92,8 +95,14 @@ public final class ProblemResponder implements Handler<RoutingContext> {
       .put("detail", detail != null ? detail : problem.title())
       .put("instance", request.path());
     response.setStatusCode(problem.status()).putHeader(HttpHeaders.CONTENT_TYPE, PROBLEM_JSON);
-    if (problem.status() == 503) {
+    if (problem.status() == 503 && !response.headers().contains(HttpHeaders.RETRY_AFTER)) {
       response.putHeader(HttpHeaders.RETRY_AFTER, "5");
+    }
+    // RFC 6750 §3: the challenge, and for a token that was sent but refused, why.
+    if (problem == Problem.UNAUTHORIZED) {
+      response.putHeader("WWW-Authenticate", "Bearer realm=\"avatar-server\"");
+    } else if (problem == Problem.INVALID_TOKEN) {
+      response.putHeader("WWW-Authenticate", "Bearer realm=\"avatar-server\", error=\"invalid_token\"");
     }
     if (close && request.version() != HttpVersion.HTTP_2) {
       response.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
@@ -103,6 +112,29 @@ public final class ProblemResponder implements Handler<RoutingContext> {
         closeUnreadBody(ctx);
       }
     });
+  }
+
+  /**
+   * For requests the HTTP decoder could not parse (malformed framing, a head over the size limit):
+   * a problem body instead of Vert.x's empty one, then the connection is closed, since where the next
+   * request would start is unknown.
+   */
+  public static void invalidRequest(HttpServerRequest request) {
+    Throwable cause = request.decoderResult().cause();
+    Problem problem = cause instanceof io.netty.handler.codec.TooLongFrameException
+      ? Problem.HEADERS_TOO_LARGE
+      : Problem.BAD_REQUEST;
+    JsonObject body = new JsonObject()
+      .put("type", problem.type())
+      .put("title", problem.title())
+      .put("status", problem.status())
+      .put("detail", "Malformed request: " + (cause == null ? "unparseable" : cause.getMessage()));
+    request.response()
+      .setStatusCode(problem.status())
+      .putHeader(HttpHeaders.CONTENT_TYPE, PROBLEM_JSON)
+      .putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE)
+      .end(body.toBuffer())
+      .onComplete(ar -> request.connection().close());
   }
 
   private void closeUnreadBody(RoutingContext ctx) {

@@ -4,6 +4,7 @@ import io.avatarserver.db.AvatarRepository;
 import io.avatarserver.error.Problem;
 import io.avatarserver.storage.AvatarStorage;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 
 /**
  * The upload pipeline's entry point. {@link #begin} runs while the request body is still paused:
@@ -12,11 +13,13 @@ import io.vertx.core.Future;
  */
 public final class AvatarUploads {
 
+  private final Vertx vertx;
   private final AvatarRepository repository;
   private final AvatarStorage storage;
   private final UploadLimits limits;
 
-  public AvatarUploads(AvatarRepository repository, AvatarStorage storage, UploadLimits limits) {
+  public AvatarUploads(Vertx vertx, AvatarRepository repository, AvatarStorage storage, UploadLimits limits) {
+    this.vertx = vertx;
     this.repository = repository;
     this.storage = storage;
     this.limits = limits;
@@ -36,6 +39,6 @@ public final class AvatarUploads {
       .compose(user -> user == null
         ? Future.failedFuture(Problem.USER_NOT_FOUND.exception("No user has id " + userId))
         : storage.stage(userId))
-      .map(staged -> new UploadSession(userId, staged, repository, storage, limits, started));
+      .map(staged -> new UploadSession(vertx, userId, staged, repository, storage, limits, started));
   }
 }

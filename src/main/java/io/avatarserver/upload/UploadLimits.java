@@ -3,9 +3,11 @@ package io.avatarserver.upload;
 import io.avatarserver.config.ServerConfig;
 
 /** The limits one upload is held to; see {@link ServerConfig.Upload} for each field's meaning. */
-public record UploadLimits(long maxBytes, int minBytes, int writeBufferBytes, int progressLogBytes) {
+public record UploadLimits(long maxBytes, int minBytes, int writeBufferBytes, int progressLogBytes,
+                           int minBytesPerSecond, int minRateWindowSeconds) {
 
   public static UploadLimits of(ServerConfig.Upload upload) {
-    return new UploadLimits(upload.maxBytes(), upload.minBytes(), upload.writeBufferBytes(), upload.progressLogBytes());
+    return new UploadLimits(upload.maxBytes(), upload.minBytes(), upload.writeBufferBytes(), upload.progressLogBytes(),
+      upload.minBytesPerSecond(), upload.minRateWindowSeconds());
   }
 }

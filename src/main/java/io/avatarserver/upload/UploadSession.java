@@ -6,7 +6,10 @@ import io.avatarserver.db.SavedAvatar;
 import io.avatarserver.error.ProblemException;
 import io.avatarserver.storage.AvatarStorage;
 import io.avatarserver.storage.StagedObject;
+import io.avatarserver.error.Problem;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.streams.Pipe;
@@ -26,6 +29,7 @@ public final class UploadSession {
 
   private static final Logger LOG = LoggerFactory.getLogger(UploadSession.class);
 
+  private final Vertx vertx;
   private final long userId;
   private final StagedObject staged;
   private final AvatarRepository repository;
@@ -34,8 +38,9 @@ public final class UploadSession {
   private final long startedNanos;
   private UploadSink sink;
 
-  UploadSession(long userId, StagedObject staged, AvatarRepository repository, AvatarStorage storage,
+  UploadSession(Vertx vertx, long userId, StagedObject staged, AvatarRepository repository, AvatarStorage storage,
                 UploadLimits limits, long startedNanos) {
+    this.vertx = vertx;
     this.userId = userId;
     this.staged = staged;
     this.repository = repository;
@@ -54,7 +59,41 @@ public final class UploadSession {
       throw new IllegalStateException("a session receives one body");
     }
     sink = new UploadSink(staged, declared, limits, userId);
-    return body.to(sink);
+    Promise<Void> received = Promise.promise();
+    long watchdog = limits.minBytesPerSecond() > 0 ? watchRate(body, received) : -1;
+    body.to(sink).onComplete(ar -> {
+      if (watchdog >= 0) {
+        vertx.cancelTimer(watchdog);
+      }
+      if (ar.succeeded()) {
+        received.tryComplete();
+      } else {
+        received.tryFail(ar.cause());
+      }
+    });
+    return received.future();
+  }
+
+  /**
+   * Slowloris guard: every window, the body must have advanced by minBytesPerSecond × window, or the
+   * pipe is closed and the upload fails with 408. The idle timeout only catches a client that stops
+   * entirely; this catches one that trickles a few bytes at a time.
+   */
+  private long watchRate(Pipe<Buffer> body, Promise<Void> received) {
+    long windowMillis = limits.minRateWindowSeconds() * 1000L;
+    long minPerWindow = (long) limits.minBytesPerSecond() * limits.minRateWindowSeconds();
+    long[] lastSize = {0};
+    return vertx.setPeriodic(windowMillis, timer -> {
+      long size = sink.size();
+      // A paused pipe (our disk is slow, the sink is full) is our doing, not the client's.
+      if (size - lastSize[0] < minPerWindow && !sink.writeQueueFull() && !received.future().isComplete()) {
+        vertx.cancelTimer(timer);
+        body.close();
+        received.tryFail(Problem.REQUEST_TIMEOUT.exception("The body arrived slower than "
+          + limits.minBytesPerSecond() + " bytes per second"));
+      }
+      lastSize[0] = size;
+    });
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.avatarserver.support;
 
 import io.avatarserver.AvatarServer;
+import io.avatarserver.auth.Tokens;
 import io.avatarserver.config.ServerConfig;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -11,6 +12,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,15 +28,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 public final class TestServer implements AutoCloseable {
 
+  /** The signing secret of every test server; tokens are minted with it like the CLI does. */
+  public static final String SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
+
   private final AvatarServer server;
   private final TestDatabase database;
   private final Path dataDir;
+  private final Tokens tokens;
   private final HttpClient http = HttpClient.newBuilder()
     .version(HttpClient.Version.HTTP_1_1)
     .connectTimeout(Duration.ofSeconds(5))
     .build();
 
-  private TestServer(AvatarServer server, TestDatabase database, Path dataDir) {
+  private TestServer(AvatarServer server, TestDatabase database, Path dataDir, Tokens tokens) {
+    this.tokens = tokens;
     this.server = server;
     this.database = database;
     this.dataDir = dataDir;
@@ -44,7 +51,10 @@ public final class TestServer implements AutoCloseable {
     return start(vertx, new JsonObject());
   }
 
-  /** {@code overrides}: config sections merged over the test defaults (port 0, two event loops). */
+  /**
+   * {@code overrides}: config sections merged over the test defaults: port 0, two event loops, the
+   * test secret, and rate limits high enough not to interfere (LimitsTest sets its own).
+   */
   public static TestServer start(Vertx vertx, JsonObject overrides) {
     Path dataDir;
     try {
@@ -56,13 +66,16 @@ public final class TestServer implements AutoCloseable {
     JsonObject json = new JsonObject()
       .put("http", new JsonObject().put("port", 0).put("instances", 2).put("host", "127.0.0.1"))
       .put("storage", new JsonObject().put("dataDir", dataDir.toString()))
-      .put("database", new JsonObject().put("url", database.serverUrl()).put("poolSize", 8));
+      .put("database", new JsonObject().put("url", database.serverUrl()).put("poolSize", 8))
+      .put("auth", new JsonObject().put("jwtSecret", SECRET))
+      .put("limits", new JsonObject().put("userWritesPerMinute", 60_000).put("userBurst", 1000)
+        .put("addressWritesPerSecond", 100_000).put("addressBurst", 100_000));
     for (String section : overrides.fieldNames()) {
       JsonObject merged = json.getJsonObject(section, new JsonObject()).mergeIn(overrides.getJsonObject(section));
       json.put(section, merged);
     }
     AvatarServer server = AvatarServer.start(vertx, ServerConfig.fromJson(json)).await();
-    return new TestServer(server, database, dataDir);
+    return new TestServer(server, database, dataDir, new Tokens(vertx, SECRET.getBytes(StandardCharsets.UTF_8)));
   }
 
   public int port() {
@@ -92,20 +105,49 @@ public final class TestServer implements AutoCloseable {
     return http;
   }
 
+  /** An anonymous request. */
   public HttpRequest.Builder request(String path) {
     return HttpRequest.newBuilder(uri(path));
   }
 
+  /** A request with {@code user}'s bearer token. */
+  public HttpRequest.Builder as(long user, String path) {
+    return request(path).header("Authorization", "Bearer " + tokenFor(user));
+  }
+
+  /** A request with an admin's bearer token. */
+  public HttpRequest.Builder asAdmin(String path) {
+    return request(path).header("Authorization", "Bearer " + adminToken());
+  }
+
+  public String tokenFor(long user) {
+    return tokens.mint(user, false, 3600);
+  }
+
+  public String adminToken() {
+    return tokens.mint(0, true, 3600);
+  }
+
+  public Tokens tokens() {
+    return tokens;
+  }
+
+  /** The Authorization header line for raw HTTP. */
+  public String authHeader(long user) {
+    return "Authorization: Bearer " + tokenFor(user) + "\r\n";
+  }
+
   public long createUser(String name) {
-    HttpResponse<byte[]> response = send(request("/users")
+    HttpResponse<byte[]> response = send(asAdmin("/users")
       .header("Content-Type", "application/json")
       .POST(HttpRequest.BodyPublishers.ofString(new JsonObject().put("name", name).encode())));
     assertEquals(201, response.statusCode(), () -> "create user: " + new String(response.body()));
     return json(response).getLong("id");
   }
 
+  /** PUT with the user's own token. */
   public HttpResponse<byte[]> put(long userId, String contentType, byte[] body) {
-    return send(request("/users/" + userId + "/avatar")
+    return send(as(userId, "/users/" + userId + "/avatar")
       .header("Content-Type", contentType)
       .PUT(HttpRequest.BodyPublishers.ofByteArray(body)));
   }

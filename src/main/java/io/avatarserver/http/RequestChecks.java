@@ -1,0 +1,35 @@
+package io.avatarserver.http;
+
+import io.avatarserver.error.Problem;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * First on every request: the limits the HTTP decoder does not enforce itself, and the response
+ * header every answer carries.
+ */
+final class RequestChecks {
+
+  private final int maxHeaders;
+
+  RequestChecks(int maxHeaders) {
+    this.maxHeaders = maxHeaders;
+  }
+
+  void check(RoutingContext ctx) {
+    ctx.response().putHeader("X-Content-Type-Options", "nosniff");
+    HttpServerRequest request = ctx.request();
+    if (request.headers().size() > maxHeaders) {
+      throw Problem.HEADERS_TOO_LARGE.exception("More than " + maxHeaders + " header fields");
+    }
+    // RFC 9112 §6.3: a message with both may be an attempt at request smuggling; refuse and close.
+    if (request.headers().contains(HttpHeaders.TRANSFER_ENCODING) && request.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
+      throw Problem.BAD_REQUEST.exception("Content-Length together with Transfer-Encoding");
+    }
+    if (request.headers().getAll(HttpHeaders.CONTENT_LENGTH).size() > 1) {
+      throw Problem.BAD_REQUEST.exception("More than one Content-Length");
+    }
+    ctx.next();
+  }
+}
