@@ -105,7 +105,10 @@ public final class AvatarServer {
       .setHandle100ContinueAutomatically(false)
       .setIdleTimeout(http.idleTimeoutSeconds())
       .setMaxHeaderSize(http.maxHeaderBytes())
-      .setTcpNoDelay(true);
+      .setTcpNoDelay(true)
+      // No cleartext HTTP/2 upgrade: browsers speak HTTP/2 only over TLS, and without h2c the HTTP/1
+      // pipeline exists before the first byte is read, so StrictRequestDecoder can take its place.
+      .setHttp2ClearTextEnabled(false);
   }
 
   public int port() {

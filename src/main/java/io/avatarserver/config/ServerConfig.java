@@ -125,8 +125,9 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
    * @param maxUploadsPerUser      uploads in flight for one user; default 4; beyond → 429
    * @param userWritesPerMinute    sustained writes (uploads, deletes) per user and minute; default 60; beyond → 429
    * @param userBurst              writes a user may make at once before that rate applies; default 20
-   * @param addressWritesPerSecond sustained write requests per client address and second; default 200; beyond → 429
-   * @param addressBurst           write requests an address may make at once; default 400
+   * @param addressWritesPerSecond sustained write requests per client address and second; default 2000 (a load
+   *                               generator on one machine must stay under it); beyond → 429
+   * @param addressBurst           write requests an address may make at once; default 4000
    */
   public record Limits(int maxUploads, int maxUploadsPerUser, int userWritesPerMinute, int userBurst,
                        int addressWritesPerSecond, int addressBurst) {
@@ -173,8 +174,8 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
         limits.getInteger("maxUploadsPerUser", 4),
         limits.getInteger("userWritesPerMinute", 60),
         limits.getInteger("userBurst", 20),
-        limits.getInteger("addressWritesPerSecond", 200),
-        limits.getInteger("addressBurst", 400)));
+        limits.getInteger("addressWritesPerSecond", 2000),
+        limits.getInteger("addressBurst", 4000)));
   }
 
   private static JsonObject section(JsonObject json, String name) {

@@ -25,6 +25,7 @@ public final class HttpServerVerticle extends VerticleBase {
     return vertx.createHttpServer(options)
       .requestHandler(routerFactory.apply(vertx))
       .invalidRequestHandler(ProblemResponder::invalidRequest)
+      .connectionHandler(connection -> StrictRequestDecoder.install(connection, options))
       .listen()
       .onSuccess(s -> server = s);
   }

@@ -88,9 +88,10 @@ public final class UploadSession {
       // A paused pipe (our disk is slow, the sink is full) is our doing, not the client's.
       if (size - lastSize[0] < minPerWindow && !sink.writeQueueFull() && !received.future().isComplete()) {
         vertx.cancelTimer(timer);
-        body.close();
+        // Fail first: closing the pipe fails it at once with a generic "Pipe closed".
         received.tryFail(Problem.REQUEST_TIMEOUT.exception("The body arrived slower than "
           + limits.minBytesPerSecond() + " bytes per second"));
+        body.close();
       }
       lastSize[0] = size;
     });
