@@ -43,8 +43,8 @@ class AuthTest extends ServerTestBase {
   void ownerOnly() {
     long a = server.createUser("A");
     long b = server.createUser("B");
-    byte[] bAvatar = Bodies.fixture("images/avatar-200.png");
-    assertEquals(201, server.put(b, "image/png", bAvatar).statusCode());
+    byte[] bAvatar = Bodies.fixture("images/avatar-200.webp");
+    assertEquals(201, server.put(b, "image/webp", bAvatar).statusCode());
 
     HttpResponse<byte[]> replace = server.send(server.as(a, "/users/" + b + "/avatar").header("Content-Type", "image/jpeg")
       .PUT(HttpRequest.BodyPublishers.ofByteArray(Bodies.fixture(AVATAR))));

@@ -47,7 +47,8 @@ class ServingTest extends ServerTestBase {
     ZonedDateTime.parse(h.firstValue("Last-Modified").orElseThrow(), DateTimeFormatter.RFC_1123_DATE_TIME);
     assertEquals("public, no-cache", h.firstValue("Cache-Control").orElse(""));
     assertEquals("nosniff", h.firstValue("X-Content-Type-Options").orElse(""));
-    assertEquals("default-src 'none'", h.firstValue("Content-Security-Policy").orElse(""));
+    assertEquals("default-src 'none'; sandbox", h.firstValue("Content-Security-Policy").orElse(""));
+    assertEquals("inline; filename=\"avatar-" + user + ".jpg\"", h.firstValue("Content-Disposition").orElse(""));
   }
 
   @Test
@@ -115,7 +116,7 @@ class ServingTest extends ServerTestBase {
   void etagChangesOnReplace() {
     byte[] first = Bodies.fixture("images/avatar-256.jpg");
     long user = userWithAvatar(first);
-    byte[] second = Bodies.fixture("images/gps-tagged.jpg");
+    byte[] second = Bodies.fixture("images/large-1200.jpg");
     assertEquals(200, server.put(user, "image/jpeg", second).statusCode());
 
     HttpResponse<byte[]> response = server.send(server.request("/users/" + user + "/avatar")

@@ -89,9 +89,14 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
    * @param minBytesPerSecond a body that arrives slower than this, averaged over {@code minRateWindowSeconds},
    *                          is cut with 408 and discarded (slowloris); default 1024; 0 disables the check
    * @param minRateWindowSeconds the window of that average; default 30
+   * @param maxDimension      largest width or height of an image, read from its header; default 4096; larger → 422
+   * @param maxPixels         largest width × height; default 16777216 (16.7 Mpx); larger → 422
+   * @param stripMetadata     remove EXIF (but the orientation), XMP, comments and text chunks while streaming;
+   *                          default true
    */
   public record Upload(long maxBytes, int minBytes, int multipartOverhead, int writeBufferBytes, int progressLogBytes,
-                       int minBytesPerSecond, int minRateWindowSeconds) {
+                       int minBytesPerSecond, int minRateWindowSeconds, int maxDimension, long maxPixels,
+                       boolean stripMetadata) {
     public Upload {
       requireRange("upload.maxBytes", maxBytes, 1, Long.MAX_VALUE / 2);
       requireRange("upload.minBytes", minBytes, 0, maxBytes);
@@ -100,6 +105,8 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
       requireRange("upload.progressLogBytes", progressLogBytes, 1, Integer.MAX_VALUE);
       requireRange("upload.minBytesPerSecond", minBytesPerSecond, 0, Integer.MAX_VALUE);
       requireRange("upload.minRateWindowSeconds", minRateWindowSeconds, 1, 3600);
+      requireRange("upload.maxDimension", maxDimension, 1, 65_535);
+      requireRange("upload.maxPixels", maxPixels, 1, 1L << 32);
     }
   }
 
@@ -167,7 +174,10 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
         upload.getInteger("writeBufferBytes", 64 * 1024),
         upload.getInteger("progressLogBytes", 256 * 1024),
         upload.getInteger("minBytesPerSecond", 1024),
-        upload.getInteger("minRateWindowSeconds", 30)),
+        upload.getInteger("minRateWindowSeconds", 30),
+        upload.getInteger("maxDimension", 4096),
+        upload.getLong("maxPixels", 16_777_216L),
+        upload.getBoolean("stripMetadata", true)),
       new Auth(auth.getString("jwtSecret", ""), auth.getInteger("tokenTtlSeconds", 86_400)),
       new Limits(
         limits.getInteger("maxUploads", 4096),

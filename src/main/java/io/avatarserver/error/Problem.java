@@ -24,6 +24,7 @@ public enum Problem {
   UNSUPPORTED_MEDIA_TYPE(415, "unsupported-media-type", "Unsupported media type"),
   CONTENT_TYPE_MISMATCH(415, "content-type-mismatch", "Content does not match its declared type"),
   AVATAR_TOO_SMALL(422, "avatar-too-small", "Avatar too small"),
+  INVALID_IMAGE(422, "invalid-image", "Image refused"),
   TOO_MANY_REQUESTS(429, "too-many-requests", "Too many requests"),
   HEADERS_TOO_LARGE(431, "headers-too-large", "Request header fields too large"),
   INTERNAL(500, "internal-error", "Internal server error"),

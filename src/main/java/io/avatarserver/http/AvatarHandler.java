@@ -67,6 +67,16 @@ final class AvatarHandler {
       .onFailure(ctx::fail);
   }
 
+  /** A file name built from our own data only: the user id and the stored type's extension. */
+  private static String extension(Avatar avatar) {
+    for (io.avatarserver.upload.ImageType type : io.avatarserver.upload.ImageType.values()) {
+      if (type.mediaType().equals(avatar.contentType())) {
+        return type.extension();
+      }
+    }
+    return "bin";
+  }
+
   private Future<Avatar> current(long userId) {
     return repository.findAvatar(userId).compose(avatar -> avatar == null
       ? Future.failedFuture(Problem.AVATAR_NOT_FOUND.exception("User " + userId + " has no avatar"))
@@ -83,7 +93,9 @@ final class AvatarHandler {
       .putHeader(HttpHeaders.ETAG, etag)
       .putHeader(HttpHeaders.LAST_MODIFIED, DateTimeFormatter.RFC_1123_DATE_TIME.format(avatar.updatedAt().atOffset(ZoneOffset.UTC)))
       .putHeader(HttpHeaders.CACHE_CONTROL, versioned ? IMMUTABLE : REVALIDATE)
-      .putHeader("Content-Security-Policy", "default-src 'none'");
+      // Even if a browser is tricked into rendering it as a document: no scripts, no origin (sandbox).
+      .putHeader("Content-Security-Policy", "default-src 'none'; sandbox")
+      .putHeader("Content-Disposition", "inline; filename=\"avatar-" + avatar.userId() + "." + extension(avatar) + "\"");
     if (Conditional.notModified(request, etag, avatar.updatedAt())) {
       response.setStatusCode(304);
       return response.end();

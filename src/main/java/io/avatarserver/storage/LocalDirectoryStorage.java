@@ -1,6 +1,5 @@
 package io.avatarserver.storage;
 
-import io.avatarserver.error.Problem;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.file.FileSystem;
@@ -104,6 +103,20 @@ public final class LocalDirectoryStorage implements AvatarStorage {
       }
       return key;
     }, false).recover(err -> Future.failedFuture(StorageFailures.translate(err)));
+  }
+
+  /** Reads a file back on a worker and hashes it, 64 KiB at a time. */
+  Future<String> sha256(Path path) {
+    return vertx.executeBlocking(() -> {
+      java.security.MessageDigest digest = java.security.MessageDigest.getInstance("SHA-256");
+      try (java.io.InputStream in = java.nio.file.Files.newInputStream(path)) {
+        byte[] buffer = new byte[64 * 1024];
+        for (int n; (n = in.read(buffer)) > 0; ) {
+          digest.update(buffer, 0, n);
+        }
+      }
+      return java.util.HexFormat.of().formatHex(digest.digest());
+    }, false);
   }
 
   Future<Void> deleteIfExists(Path path) {

@@ -32,6 +32,16 @@ final class LocalStagedObject implements StagedObject {
   }
 
   @Override
+  public Future<Void> overwrite(long position, Buffer bytes) {
+    return file.write(bytes, position).recover(err -> Future.failedFuture(StorageFailures.translate(err)));
+  }
+
+  @Override
+  public Future<String> sha256() {
+    return storage.sha256(path);
+  }
+
+  @Override
   public Future<Void> end() {
     // flush() is fsync (FileChannel.force); only after it are the bytes durable.
     return file.flush()

@@ -13,6 +13,16 @@ import io.vertx.core.streams.WriteStream;
 public interface StagedObject extends WriteStream<Buffer> {
 
   /**
+   * Writes {@code bytes} over bytes already written at {@code position}, for a container header whose
+   * value is known only at the end (a RIFF size). Call after the last write and before {@link #end()}.
+   * Fails if the range was not written.
+   */
+  Future<Void> overwrite(long position, Buffer bytes);
+
+  /** The lower-case hex SHA-256 of the staged bytes as stored, read back; after {@link #end()}. */
+  Future<String> sha256();
+
+  /**
    * Moves the durable bytes atomically under a new unique key ending in {@code extension} and makes
    * the move itself durable; only then succeeds with the key. Never replaces an existing object.
    * Fails, leaving nothing published, if the bytes were not ended first or the backend fails;

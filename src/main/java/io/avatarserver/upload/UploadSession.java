@@ -105,7 +105,8 @@ public final class UploadSession {
   public Future<SavedAvatar> finish(Future<Void> received) {
     return received
       .compose(v -> staged.publish(sink.type().extension()))
-      .compose(key -> repository.saveAvatar(userId, new NewAvatar(key, sink.type().mediaType(), sink.size(), sink.sha256(), null, null))
+      .compose(key -> repository.saveAvatar(userId, new NewAvatar(key, sink.type().mediaType(), sink.storedSize(), sink.sha256(),
+          sink.width(), sink.height()))
         .recover(err -> storage.delete(key).transform(ignored -> Future.failedFuture(err))))
       .compose(saved -> saved.replaced() ? deletePrevious(saved) : Future.succeededFuture(saved))
       .recover(err -> staged.discard().transform(ignored -> Future.failedFuture(err)))

@@ -1,7 +1,9 @@
 package io.avatarserver.upload;
 
 import io.avatarserver.error.Problem;
+import io.avatarserver.error.ProblemException;
 import io.avatarserver.storage.StagedObject;
+import io.avatarserver.upload.image.ImageParser;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
@@ -14,6 +16,7 @@ import org.slf4j.LoggerFactory;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 
 /**
  * Where a request body is piped: counts bytes against the cap, hashes them (SHA-256), checks the
@@ -42,7 +45,9 @@ public final class UploadSink implements WriteStream<Buffer> {
 
   private int headLength;
   private boolean typeChecked;
+  private final ImageParser parser;
   private long received;
+  private long stored;
   private Buffer pending;
   private boolean pendingOwned;
   private boolean writing;
@@ -56,6 +61,7 @@ public final class UploadSink implements WriteStream<Buffer> {
     this.declared = declared;
     this.limits = limits;
     this.userId = userId;
+    this.parser = ImageParser.forType(declared, limits.image());
     try {
       this.sha256 = MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
@@ -74,16 +80,36 @@ public final class UploadSink implements WriteStream<Buffer> {
       return fail(Problem.PAYLOAD_TOO_LARGE.exception(
         "The avatar is larger than the limit of " + limits.maxBytes() + " bytes"));
     }
-    if (!typeChecked && !checkHead(chunk)) {
-      return fail(mismatch());
+    Buffer toParse = chunk;
+    if (!typeChecked) {
+      int taken = headLength;
+      if (!checkHead(chunk)) {
+        return fail(mismatch());
+      }
+      if (!typeChecked) {
+        return Future.succeededFuture(); // fewer than SNIFF_BYTES so far: held in head
+      }
+      // The type is confirmed: the parser starts with the held head, then this chunk's rest.
+      int fromChunk = head.length - taken;
+      toParse = Buffer.buffer(head.length + chunk.length() - fromChunk).appendBytes(head)
+        .appendBuffer(chunk, fromChunk, chunk.length() - fromChunk);
     }
-    sha256.update(((BufferInternal) chunk).getByteBuf().nioBuffer());
+    Buffer out;
+    try {
+      out = parser.feed(toParse);
+    } catch (ProblemException refused) {
+      return fail(refused);
+    }
     if (received / limits.progressLogBytes() > before / limits.progressLogBytes() && LOG.isDebugEnabled()) {
       LOG.debug("upload user={} received={} bytes", userId, received);
     }
-    enqueue(chunk);
-    if (!writing) {
-      flush();
+    if (out.length() > 0) {
+      stored += out.length();
+      sha256.update(((BufferInternal) out).getByteBuf().nioBuffer());
+      enqueue(out);
+      if (!writing) {
+        flush();
+      }
     }
     return Future.succeededFuture();
   }
@@ -174,8 +200,32 @@ public final class UploadSink implements WriteStream<Buffer> {
     if (!typeChecked && ImageType.sniff(head, headLength) != declared) {
       return fail(mismatch());
     }
-    digest = HexFormat.of().formatHex(sha256.digest());
-    return whenIdle().compose(v -> staged.end());
+    List<ImageParser.Patch> patches;
+    try {
+      if (!typeChecked) {
+        // A body shorter than the signature window (possible only with minBytes below it).
+        Buffer out = parser.feed(Buffer.buffer().appendBytes(head, 0, headLength));
+        stored += out.length();
+        sha256.update(out.getBytes());
+        enqueue(out);
+      }
+      patches = parser.finish();
+    } catch (ProblemException refused) {
+      return fail(refused);
+    }
+    String streamed = HexFormat.of().formatHex(sha256.digest());
+    Future<Void> written = whenIdle();
+    for (ImageParser.Patch patch : patches) {
+      written = written.compose(v -> staged.overwrite(patch.position(), Buffer.buffer(patch.bytes())));
+    }
+    // Patched bytes were hashed before the patch: then the stored file is hashed again.
+    return written
+      .compose(v -> staged.end())
+      .compose(v -> patches.isEmpty() ? Future.succeededFuture(streamed) : staged.sha256())
+      .map(hash -> {
+        digest = hash;
+        return null;
+      });
   }
 
   private Future<Void> whenIdle() {
@@ -194,7 +244,21 @@ public final class UploadSink implements WriteStream<Buffer> {
     return received;
   }
 
-  /** Lower-case hex SHA-256 of the body; available once {@link #end()} has been called successfully. */
+  /** Bytes stored: those received, less stripped metadata. */
+  public long storedSize() {
+    return stored;
+  }
+
+  /** Width read from the image header, or null before it was read. */
+  public Integer width() {
+    return parser.width();
+  }
+
+  public Integer height() {
+    return parser.height();
+  }
+
+  /** Lower-case hex SHA-256 of the stored bytes; available once {@link #end()} has succeeded. */
   public String sha256() {
     return digest;
   }
