@@ -195,10 +195,16 @@ public final class TestServer implements AutoCloseable {
     if (!Files.isDirectory(dir)) {
       return List.of();
     }
-    try (Stream<Path> walk = Files.walk(dir)) {
-      return walk.filter(Files::isRegularFile).sorted(Comparator.naturalOrder()).toList();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    // The server may delete a file while the walk lists it: then the listing is taken again.
+    for (int attempt = 1; ; attempt++) {
+      try (Stream<Path> walk = Files.walk(dir)) {
+        return walk.filter(Files::isRegularFile).sorted(Comparator.naturalOrder()).toList();
+      } catch (UncheckedIOException | IOException e) {
+        Throwable cause = e instanceof UncheckedIOException u ? u.getCause() : e;
+        if (!(cause instanceof java.nio.file.NoSuchFileException) || attempt == 10) {
+          throw e instanceof UncheckedIOException u ? u : new UncheckedIOException((IOException) e);
+        }
+      }
     }
   }
 
