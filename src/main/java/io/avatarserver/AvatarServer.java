@@ -15,13 +15,19 @@ import io.avatarserver.upload.AvatarUploads;
 import io.avatarserver.upload.UploadLimits;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.avatarserver.recovery.Sweeper;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The one place where the parts are composed: storage, repository, upload pipeline and HTTP
@@ -33,22 +39,36 @@ public final class AvatarServer {
   /** Vert.x shares a random port between servers that listen on the same negative port (NetServerImpl). */
   private static final AtomicInteger RANDOM_PORT_GROUP = new AtomicInteger();
   private static final long EVICT_EVERY_MILLIS = 60_000;
+  /** After the listeners closed, how long aborted uploads may take to delete their files. */
+  private static final Duration CLEANUP_WAIT = Duration.ofSeconds(10);
 
   private final Vertx vertx;
   private final ServerConfig config;
   private final AvatarRepository repository;
+  private final AvatarUploads uploads;
+  private final Sweeper sweeper;
+  private final List<HttpServerVerticle> verticles;
+  private final AtomicBoolean draining;
   private final String deploymentId;
   private final int port;
   private final long evictor;
+  private final long sweepTimer;
+  private Future<Void> stopping;
 
-  private AvatarServer(Vertx vertx, ServerConfig config, AvatarRepository repository, String deploymentId, int port,
-                       long evictor) {
-    this.evictor = evictor;
+  private AvatarServer(Vertx vertx, ServerConfig config, AvatarRepository repository, AvatarUploads uploads,
+                       Sweeper sweeper, List<HttpServerVerticle> verticles, AtomicBoolean draining, String deploymentId,
+                       long evictor, long sweepTimer) {
     this.vertx = vertx;
     this.config = config;
     this.repository = repository;
+    this.uploads = uploads;
+    this.sweeper = sweeper;
+    this.verticles = verticles;
+    this.draining = draining;
     this.deploymentId = deploymentId;
-    this.port = port;
+    this.port = verticles.get(0).actualPort();
+    this.evictor = evictor;
+    this.sweepTimer = sweepTimer;
   }
 
   public static Future<AvatarServer> start(Vertx vertx, ServerConfig config) {
@@ -60,16 +80,19 @@ public final class AvatarServer {
     RateLimiter byUser = new RateLimiter(limits.userWritesPerMinute() / 60.0, limits.userBurst());
     UploadSlots slots = new UploadSlots(limits.maxUploads(), limits.maxUploadsPerUser());
     HttpServerOptions options = httpOptions(config.http());
-    AtomicReference<HttpServerVerticle> first = new AtomicReference<>();
+    List<HttpServerVerticle> verticles = new CopyOnWriteArrayList<>();
+    AtomicBoolean draining = new AtomicBoolean();
+    Sweeper sweeper = new Sweeper(storage, repository, Duration.ofSeconds(config.storage().sweepGraceSeconds()),
+      Clock.systemUTC());
     return storage.init()
       .compose(v -> vertx.executeBlocking(() -> JwtSecret.resolve(config.auth().jwtSecret(), config.storage().dataDir())))
       .compose(secret -> repository.migrate().map(v -> new Tokens(vertx, secret)))
       .compose(tokens -> {
         ApiRouter.Services services = new ApiRouter.Services(config, repository, storage, uploads, tokens, byAddress,
-          byUser, slots);
+          byUser, slots, draining::get);
         return vertx.deployVerticle(() -> {
           HttpServerVerticle verticle = new HttpServerVerticle(options, v2 -> ApiRouter.create(v2, services));
-          first.compareAndSet(null, verticle);
+          verticles.add(verticle);
           return verticle;
         }, new DeploymentOptions().setInstances(config.http().effectiveInstances()));
       })
@@ -79,7 +102,12 @@ public final class AvatarServer {
           byAddress.evictIdle(System.nanoTime());
           byUser.evictIdle(System.nanoTime());
         });
-        return new AvatarServer(vertx, config, repository, id, first.get().actualPort(), evictor);
+        // The recovery sweep: now, then every interval; a sweep that fails is logged and retried next time.
+        sweeper.sweep();
+        long interval = config.storage().sweepIntervalSeconds();
+        long sweepTimer = interval == 0 ? -1 : vertx.setPeriodic(interval * 1000, t -> sweeper.sweep());
+        return new AvatarServer(vertx, config, repository, uploads, sweeper, List.copyOf(verticles), draining, id,
+          evictor, sweepTimer);
       })
       .onFailure(err -> repository.close());
   }
@@ -119,11 +147,49 @@ public final class AvatarServer {
     return config;
   }
 
-  /** Stops listening, then closes the database pool. */
+  public Sweeper sweeper() {
+    return sweeper;
+  }
+
+  /** Stops at once: uploads in flight are cut (and cleaned up). */
   public Future<Void> stop() {
+    return shutdown(Duration.ZERO);
+  }
+
+  /**
+   * Graceful shutdown: readiness turns DOWN and the listeners stop accepting; requests in flight,
+   * uploads included, get {@code grace} to finish; then the remaining connections are closed, which
+   * aborts their uploads, and once every upload's cleanup has run the pool is closed. Idempotent.
+   */
+  public synchronized Future<Void> shutdown(Duration grace) {
+    if (stopping != null) {
+      return stopping;
+    }
+    draining.set(true);
     vertx.cancelTimer(evictor);
-    return vertx.undeploy(deploymentId)
-      .eventually(() -> repository.close())
+    vertx.cancelTimer(sweepTimer);
+    LOG.info("avatar-server shutting down: {} uploads in flight, up to {} s to finish", uploads.active(),
+      grace.toSeconds());
+    List<Future<Void>> listeners = verticles.stream().map(v -> v.shutdown(grace)).toList();
+    stopping = Future.join(listeners)
+      .transform(ar -> uploadsSettled(System.nanoTime() + CLEANUP_WAIT.toNanos()))
+      .transform(ar -> vertx.undeploy(deploymentId))
+      .transform(ar -> repository.close())
       .onComplete(ar -> LOG.info("avatar-server stopped"));
+    return stopping;
+  }
+
+  /** Completes when no upload is in progress (aborted ones have deleted their files), or at the deadline. */
+  private Future<Void> uploadsSettled(long deadlineNanos) {
+    if (uploads.active() == 0) {
+      return Future.succeededFuture();
+    }
+    if (System.nanoTime() > deadlineNanos) {
+      LOG.warn("{} uploads still cleaning up at shutdown; the next start's sweep removes what they leave", uploads.active());
+      return Future.succeededFuture();
+    }
+    Promise<Void> later = Promise.promise();
+    vertx.setTimer(20, t -> uploadsSettled(deadlineNanos).onComplete(later));
+    return later.future();
   }
 }

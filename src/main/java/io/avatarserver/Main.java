@@ -8,6 +8,7 @@ import io.vertx.core.VertxOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -41,14 +42,31 @@ public final class Main {
     LOG.info("avatar-server listening on http://localhost:{} (transport: {}, data: {}, database: {})", server.port(),
       vertx.isNativeTransportEnabled() ? "epoll" : "nio", config.storage().dataDir(),
       config.database().isPostgres() ? "PostgreSQL" : "embedded H2");
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+    // SIGTERM (and Ctrl-C): drain gracefully, then exit 0. Handling the signal ourselves, rather than in a
+    // shutdown hook alone, is what lets the exit status say "stopped cleanly" instead of 143.
+    Runnable stop = () -> {
+      stopGracefully(server, vertx, config.http().shutdownSeconds());
+      Runtime.getRuntime().halt(0);
+    };
+    for (String name : List.of("TERM", "INT")) {
       try {
-        // Each step awaited from this thread: closing Vert.x from one of its own callbacks races its executors.
-        server.stop().await(30, TimeUnit.SECONDS);
-        vertx.close().await(30, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        LOG.warn("unclean shutdown: {}", e.toString());
+        sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> new Thread(stop, "shutdown").start());
+      } catch (IllegalArgumentException unsupported) {
+        LOG.debug("signal {} cannot be handled here", name);
       }
-    }, "shutdown"));
+    }
+    // Any other exit (System.exit, the last thread ending) still drains.
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> stopGracefully(server, vertx, config.http().shutdownSeconds()),
+      "shutdown-hook"));
+  }
+
+  private static void stopGracefully(AvatarServer server, Vertx vertx, int graceSeconds) {
+    try {
+      // Each step awaited from this thread: closing Vert.x from one of its own callbacks races its executors.
+      server.shutdown(Duration.ofSeconds(graceSeconds)).await(graceSeconds + 30L, TimeUnit.SECONDS);
+      vertx.close().await(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.warn("unclean shutdown: {}", e.toString());
+    }
   }
 }

@@ -65,6 +65,79 @@ class ClientFailureTest extends ServerTestBase {
   }
 
   @Test
+  @DisplayName("Clients reset at many points of the body while others upload: the others succeed, the reset leave nothing")
+  void resetsUnderLoad() throws Exception {
+    byte[] body = Bodies.png(1024 * 1024, 21);
+    // After the head only, inside the signature, just after it, mid-chunk, at 64 KiB, mid-body, one byte short.
+    int[] points = {0, 5, 13, 8191, 65_536, 524_288, body.length - 1};
+    long[] resetUsers = new long[points.length];
+    byte[] previous = Bodies.fixture("images/avatar-64.gif");
+    for (int i = 0; i < points.length; i++) {
+      resetUsers[i] = server.createUser("reset-" + points[i]);
+      if (i % 2 == 0) {
+        assertEquals(201, server.put(resetUsers[i], "image/gif", previous).statusCode());
+      }
+    }
+    long[] goodUsers = new long[6];
+    for (int i = 0; i < goodUsers.length; i++) {
+      goodUsers[i] = server.createUser("steady-" + i);
+    }
+
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(points.length + goodUsers.length);
+    try {
+      List<java.util.concurrent.Future<Integer>> good = new java.util.ArrayList<>();
+      for (long user : goodUsers) {
+        good.add(pool.submit(() -> {
+          int last = 0;
+          for (int round = 0; round < 3; round++) {
+            last = server.put(user, "image/png", Bodies.png(512 * 1024, user * 10 + round)).statusCode();
+            if (last / 100 != 2) {
+              return last;
+            }
+          }
+          return last;
+        }));
+      }
+      List<java.util.concurrent.Future<?>> resets = new java.util.ArrayList<>();
+      for (int i = 0; i < points.length; i++) {
+        long user = resetUsers[i];
+        int sent = points[i];
+        resets.add(pool.submit(() -> {
+          RawHttp raw = new RawHttp(server.port());
+          raw.write("PUT /users/" + user + "/avatar HTTP/1.1\r\nHost: t\r\n" + server.authHeader(user)
+            + "Content-Type: image/png\r\nContent-Length: " + body.length + "\r\n\r\n");
+          raw.write(body, 0, sent);
+          raw.reset();
+          return null;
+        }));
+      }
+      for (java.util.concurrent.Future<?> reset : resets) {
+        reset.get();
+      }
+      for (java.util.concurrent.Future<Integer> upload : good) {
+        assertEquals(200, upload.get(), "an upload beside the resets failed");
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+
+    assertEquals(List.of(), server.awaitNoStagedFiles(), "partial files left behind");
+    for (int i = 0; i < points.length; i++) {
+      if (i % 2 == 0) {
+        assertArrayEquals(previous, server.get("/users/" + resetUsers[i] + "/avatar").body());
+        assertEquals(1, server.avatarFiles(resetUsers[i]).size());
+      } else {
+        assertEquals(404, server.get("/users/" + resetUsers[i] + "/avatar").statusCode());
+        assertEquals(List.of(), server.avatarFiles(resetUsers[i]));
+      }
+    }
+    for (long user : goodUsers) {
+      assertArrayEquals(Bodies.png(512 * 1024, user * 10 + 2), server.get("/users/" + user + "/avatar").body());
+      assertEquals(1, server.avatarFiles(user).size());
+    }
+  }
+
+  @Test
   @DisplayName("While one client stalls mid-body, other uploads are served normally")
   void stalledClientDoesNotBlockOthers() {
     long staller = server.createUser("staller");

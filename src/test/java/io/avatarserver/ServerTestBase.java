@@ -1,5 +1,6 @@
 package io.avatarserver;
 
+import io.avatarserver.support.TestDatabase;
 import io.avatarserver.support.TestServer;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -26,6 +27,10 @@ abstract class ServerTestBase {
 
   static void startServer(Vertx vertx, JsonObject overrides) {
     server = TestServer.start(vertx, overrides);
+  }
+
+  static void startServer(Vertx vertx, JsonObject overrides, java.util.function.Function<TestDatabase, String> databaseUrl) {
+    server = TestServer.start(vertx, overrides, databaseUrl);
   }
 
   @AfterEach

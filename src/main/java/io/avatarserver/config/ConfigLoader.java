@@ -22,6 +22,8 @@ public final class ConfigLoader {
   public static final String ENV_DATA_DIR = "AVATAR_DATA_DIR";
   public static final String ENV_DB_URL = "AVATAR_DB_URL";
   public static final String ENV_JWT_SECRET = "AVATAR_JWT_SECRET";
+  public static final String ENV_SWEEP_GRACE = "AVATAR_SWEEP_GRACE_SECONDS";
+  public static final String ENV_SWEEP_INTERVAL = "AVATAR_SWEEP_INTERVAL_SECONDS";
 
   private static final Path DEFAULT_FILE = Path.of("conf", "config.json");
 
@@ -42,14 +44,9 @@ public final class ConfigLoader {
 
   static JsonObject applyEnv(JsonObject json, Map<String, String> env) {
     JsonObject result = json.copy();
-    String port = env.get(ENV_HTTP_PORT);
-    if (port != null && !port.isBlank()) {
-      try {
-        child(result, "http").put("port", Integer.parseInt(port.trim()));
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException(ENV_HTTP_PORT + " must be a port number, was '" + port + "'");
-      }
-    }
+    number(env, ENV_HTTP_PORT, result, "http", "port");
+    number(env, ENV_SWEEP_GRACE, result, "storage", "sweepGraceSeconds");
+    number(env, ENV_SWEEP_INTERVAL, result, "storage", "sweepIntervalSeconds");
     String dataDir = env.get(ENV_DATA_DIR);
     if (dataDir != null && !dataDir.isBlank()) {
       child(result, "storage").put("dataDir", dataDir.trim());
@@ -63,6 +60,17 @@ public final class ConfigLoader {
       child(result, "auth").put("jwtSecret", secret.trim());
     }
     return result;
+  }
+
+  private static void number(Map<String, String> env, String name, JsonObject json, String section, String field) {
+    String value = env.get(name);
+    if (value != null && !value.isBlank()) {
+      try {
+        child(json, section).put(field, Long.parseLong(value.trim()));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(name + " must be a whole number, was '" + value + "'");
+      }
+    }
   }
 
   private static JsonObject child(JsonObject json, String name) {

@@ -23,9 +23,11 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
    * @param lingerMillis   after an early refusal (413, 404, …) while the client is still sending a body, how
    *                       long the server keeps reading and discarding it before closing the connection, so
    *                       the client sees the answer instead of a TCP reset; default 2000; 0 closes at once
+   * @param shutdownSeconds on SIGTERM, how long uploads in flight may take to finish before they are aborted
+   *                       and cleaned up; default 30
    */
   public record Http(String host, int port, int instances, int idleTimeoutSeconds, int maxHeaderBytes, int maxHeaders,
-                     long lingerMillis) {
+                     long lingerMillis, int shutdownSeconds) {
     public Http {
       requireRange("http.port", port, 0, 65535);
       requireRange("http.instances", instances, 0, 1024);
@@ -33,6 +35,7 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
       requireRange("http.maxHeaderBytes", maxHeaderBytes, 1024, 1 << 20);
       requireRange("http.maxHeaders", maxHeaders, 8, 10_000);
       requireRange("http.lingerMillis", lingerMillis, 0, 600_000);
+      requireRange("http.shutdownSeconds", shutdownSeconds, 0, 3600);
     }
 
     public int effectiveInstances() {
@@ -45,8 +48,19 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
    *
    * @param dataDir directory for avatar files ({@code avatars/}), uploads in progress ({@code tmp/}) and the
    *                embedded database; default {@code ./data}; created when missing
+   * @param sweepGraceSeconds    the recovery sweep deletes temporary files, and avatar files no row references,
+   *                             only when they are older than this; default 3600. It must exceed the longest
+   *                             upload, so that another instance's uploads in flight are safe
+   * @param sweepIntervalSeconds the sweep runs at start and then this often; default 900; 0 = at start only
+   * @param minFreeBytes         {@code /health/ready} reports DOWN below this much free space; default 104857600
    */
-  public record Storage(Path dataDir) {
+  public record Storage(Path dataDir, long sweepGraceSeconds, long sweepIntervalSeconds, long minFreeBytes) {
+    public Storage {
+      requireRange("storage.sweepGraceSeconds", sweepGraceSeconds, 0, 365L * 86_400);
+      requireRange("storage.sweepIntervalSeconds", sweepIntervalSeconds, 0, 365L * 86_400);
+      requireRange("storage.minFreeBytes", minFreeBytes, 0, Long.MAX_VALUE);
+    }
+
     public Path avatarsDir() {
       return dataDir.resolve("avatars");
     }
@@ -164,8 +178,12 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
         http.getInteger("idleTimeoutSeconds", 30),
         http.getInteger("maxHeaderBytes", 8192),
         http.getInteger("maxHeaders", 64),
-        http.getLong("lingerMillis", 2000L)),
-      new Storage(Path.of(storage.getString("dataDir", "./data")).toAbsolutePath().normalize()),
+        http.getLong("lingerMillis", 2000L),
+        http.getInteger("shutdownSeconds", 30)),
+      new Storage(Path.of(storage.getString("dataDir", "./data")).toAbsolutePath().normalize(),
+        storage.getLong("sweepGraceSeconds", 3600L),
+        storage.getLong("sweepIntervalSeconds", 900L),
+        storage.getLong("minFreeBytes", 100L * 1024 * 1024)),
       new Database(database.getString("url", ""), database.getInteger("poolSize", 16)),
       new Upload(
         upload.getLong("maxBytes", 10L * 1024 * 1024),

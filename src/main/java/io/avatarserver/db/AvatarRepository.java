@@ -2,6 +2,7 @@ package io.avatarserver.db;
 
 import io.vertx.core.Future;
 
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -34,8 +35,8 @@ public interface AvatarRepository {
   /** Deletes the user's avatar row and succeeds with it after the commit, or with null when there was none. */
   Future<Avatar> deleteAvatar(long userId);
 
-  /** Every storage key a row references; for the recovery sweep. */
-  Future<Set<String>> referencedKeys();
+  /** Those of {@code keys} (a bounded page) that a row references; for the recovery sweep. */
+  Future<Set<String>> referenced(List<String> keys);
 
   /** Succeeds when a trivial query round-trips. */
   Future<Void> ping();

@@ -17,6 +17,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
 
@@ -128,12 +129,15 @@ abstract class SqlAvatarRepository implements AvatarRepository {
   }
 
   @Override
-  public Future<Set<String>> referencedKeys() {
-    return pool.query(sql.referencedKeys()).execute()
+  public Future<Set<String>> referenced(List<String> keys) {
+    if (keys.isEmpty()) {
+      return Future.succeededFuture(Set.of());
+    }
+    return pool.preparedQuery(sql.referencedAmong(keys.size())).execute(Tuple.wrap(List.copyOf(keys)))
       .map(rows -> {
-        Set<String> keys = new HashSet<>();
-        rows.forEach(row -> keys.add(row.getString(0)));
-        return keys;
+        Set<String> found = new HashSet<>();
+        rows.forEach(row -> found.add(row.getString(0)));
+        return found;
       })
       .recover(this::translate);
   }

@@ -16,8 +16,18 @@ record SqlQueries(
   String insertAvatar,
   String updateAvatar,
   String deleteAvatar,
-  String referencedKeys,
-  String ping) {
+  String referencedAmong,
+  String ping,
+  boolean numberedParameters) {
+
+  /** {@code SELECT storage_key … WHERE storage_key IN (…)} with {@code n} parameters. */
+  String referencedAmong(int n) {
+    StringBuilder in = new StringBuilder(referencedAmong).append(" (");
+    for (int i = 1; i <= n; i++) {
+      in.append(i > 1 ? ", " : "").append(numberedParameters ? "$" + i : "?");
+    }
+    return in.append(')').toString();
+  }
 
   private static final String AVATAR_COLUMNS =
     "user_id, storage_key, content_type, size_bytes, sha256, width, height, version, updated_at";
@@ -64,8 +74,9 @@ record SqlQueries(
     "UPDATE avatars SET storage_key = $1, content_type = $2, size_bytes = $3, sha256 = $4, width = $5,"
       + " height = $6, version = $7, updated_at = $8 WHERE user_id = $9",
     "DELETE FROM avatars WHERE user_id = $1 RETURNING " + AVATAR_COLUMNS,
-    "SELECT storage_key FROM avatars",
-    "SELECT 1");
+    "SELECT storage_key FROM avatars WHERE storage_key IN",
+    "SELECT 1",
+    true);
 
   static final SqlQueries H2 = new SqlQueries(
     // H2 has no RETURNING; its data change delta tables give the same in one statement.
@@ -77,6 +88,7 @@ record SqlQueries(
     "UPDATE avatars SET storage_key = ?, content_type = ?, size_bytes = ?, sha256 = ?, width = ?,"
       + " height = ?, version = ?, updated_at = ? WHERE user_id = ?",
     "SELECT " + AVATAR_COLUMNS + " FROM OLD TABLE (DELETE FROM avatars WHERE user_id = ?)",
-    "SELECT storage_key FROM avatars",
-    "SELECT 1");
+    "SELECT storage_key FROM avatars WHERE storage_key IN",
+    "SELECT 1",
+    false);
 }

@@ -23,7 +23,7 @@ public final class ApiRouter {
   /** What the routes serve from, shared by every event loop's router. */
   public record Services(ServerConfig config, AvatarRepository repository, AvatarStorage storage,
                          AvatarUploads uploads, Tokens tokens, RateLimiter byAddress, RateLimiter byUser,
-                         UploadSlots slots) {
+                         UploadSlots slots, java.util.function.BooleanSupplier draining) {
   }
 
   public static Router create(Vertx vertx, Services services) {
@@ -31,7 +31,8 @@ public final class ApiRouter {
     UploadHandler upload = new UploadHandler(services.uploads(), config.upload().multipartOverhead());
     AvatarHandler avatars = new AvatarHandler(services.repository(), services.storage());
     UserHandler users = new UserHandler(services.repository());
-    HealthHandler health = new HealthHandler(services.repository(), services.storage());
+    HealthHandler health = new HealthHandler(services.repository(), services.storage(),
+      config.storage().minFreeBytes(), services.draining());
     WriteGuards guards = new WriteGuards(services.tokens(), services.byAddress(), services.byUser(), services.slots());
     RequestChecks checks = new RequestChecks(config.http().maxHeaders());
     ProblemResponder problems = new ProblemResponder(config.http().lingerMillis());
@@ -39,6 +40,8 @@ public final class ApiRouter {
     Router router = Router.router(vertx);
     router.route().handler(checks::check);
     router.get("/health").handler(health::health);
+    router.get("/health/live").handler(health::live);
+    router.get("/health/ready").handler(health::ready);
     // The only BodyHandler in the server: a few KiB of JSON, never on an upload route. Vert.x Web
     // requires it first on its route, so this small body is read before the token is checked.
     router.post("/users").handler(BodyHandler.create(false).setBodyLimit(USER_BODY_LIMIT))

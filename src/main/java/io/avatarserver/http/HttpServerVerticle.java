@@ -30,6 +30,14 @@ public final class HttpServerVerticle extends VerticleBase {
       .onSuccess(s -> server = s);
   }
 
+  /**
+   * Stops accepting connections; each open connection is closed once its request in flight is
+   * answered, or when {@code grace} runs out.
+   */
+  public Future<Void> shutdown(java.time.Duration grace) {
+    return server.shutdown(grace.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
   public int actualPort() {
     return server.actualPort();
   }

@@ -3,6 +3,10 @@ package io.avatarserver.storage;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpServerResponse;
 
+import java.time.Instant;
+import java.util.List;
+import java.util.function.Function;
+
 /**
  * Where avatar bytes live. An upload is written to a {@link StagedObject} first and becomes a stored
  * object under a new, never reused key only by {@link StagedObject#publish}; stored objects are never
@@ -33,4 +37,33 @@ public interface AvatarStorage {
 
   /** How many uploads are staged right now (neither published nor discarded); for tests and health. */
   Future<Integer> stagedCount();
+
+  /** Bytes still free where new objects are written. */
+  Future<Long> freeSpace();
+
+  /**
+   * Deletes the staging objects last written before {@code cutoff}: uploads that a crash abandoned.
+   * Succeeds with what was removed.
+   */
+  Future<Removed> removeStagedBefore(Instant cutoff);
+
+  /**
+   * Visits the stored objects last modified (for a local file: published) before {@code cutoff}, a bounded
+   * page at a time: {@code page} is called with the next page only once the future it returned for the
+   * previous one has completed. Succeeds once every page was visited.
+   */
+  Future<Void> scanStoredBefore(Instant cutoff, Function<List<StoredObject>, Future<Void>> page);
+
+  /** A stored object as the recovery sweep sees it. */
+  record StoredObject(String key, long size) {
+  }
+
+  /** What a cleanup removed. */
+  record Removed(long objects, long bytes) {
+    public static final Removed NONE = new Removed(0, 0);
+
+    public Removed plus(Removed other) {
+      return new Removed(objects + other.objects, bytes + other.bytes);
+    }
+  }
 }

@@ -7,6 +7,14 @@ import io.vertx.core.file.OpenOptions;
 import io.vertx.core.http.HttpServerResponse;
 
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
 import java.nio.channels.FileChannel;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -20,6 +28,9 @@ import java.util.UUID;
  * directory, opening a file for zero-copy sending) run on worker threads, never on an event loop.
  */
 public final class LocalDirectoryStorage implements AvatarStorage {
+
+  /** Objects handed to the sweep at once. */
+  private static final int SCAN_PAGE = 500;
 
   private final Vertx vertx;
   private final FileSystem fs;
@@ -79,8 +90,11 @@ public final class LocalDirectoryStorage implements AvatarStorage {
   @Override
   public Future<Void> checkWritable() {
     Path probe = tmpDir.resolve(".probe-" + UUID.randomUUID());
+    // On a full disk the probe is created but not written: it is deleted either way.
     return fs.writeFile(probe.toString(), io.vertx.core.buffer.Buffer.buffer("ok"))
-      .compose(v -> fs.delete(probe.toString()));
+      .transform(written -> deleteIfExists(probe).compose(deleted -> written.succeeded()
+        ? Future.<Void>succeededFuture()
+        : Future.<Void>failedFuture(StorageFailures.translate(written.cause()))));
   }
 
   @Override
@@ -97,12 +111,89 @@ public final class LocalDirectoryStorage implements AvatarStorage {
       java.nio.file.Files.createDirectories(dir);
       // Same filesystem, unique name: an atomic rename that never replaces anything.
       java.nio.file.Files.move(staged, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      // A rename keeps the last write's time; the recovery sweep's grace counts from publication.
+      Files.setLastModifiedTime(target, FileTime.from(Instant.now()));
       // The rename is durable only once the directory entry is on disk (see fsync(2), "Notes").
       try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
         d.force(true);
       }
       return key;
     }, false).recover(err -> Future.failedFuture(StorageFailures.translate(err)));
+  }
+
+  @Override
+  public Future<Long> freeSpace() {
+    return vertx.executeBlocking(() -> Files.getFileStore(avatarsDir).getUsableSpace(), false);
+  }
+
+  @Override
+  public Future<Removed> removeStagedBefore(Instant cutoff) {
+    return vertx.executeBlocking(() -> {
+      Removed removed = Removed.NONE;
+      try (DirectoryStream<Path> files = Files.newDirectoryStream(tmpDir)) {
+        for (Path file : files) {
+          removed = removed.plus(deleteIfOlder(file, cutoff));
+        }
+      }
+      return removed;
+    }, false);
+  }
+
+  @Override
+  public Future<Void> scanStoredBefore(Instant cutoff, Function<List<StoredObject>, Future<Void>> page) {
+    // One fan-out directory (avatars/XX/) at a time, listed on a worker, in pages of SCAN_PAGE.
+    return vertx.executeBlocking(() -> {
+      List<Path> dirs = new ArrayList<>();
+      try (DirectoryStream<Path> entries = Files.newDirectoryStream(avatarsDir, Files::isDirectory)) {
+        entries.forEach(dirs::add);
+      }
+      dirs.sort(null);
+      return dirs;
+    }, false).compose(dirs -> {
+      Future<Void> chain = Future.succeededFuture();
+      for (Path dir : dirs) {
+        chain = chain.compose(v -> vertx.executeBlocking(() -> storedBefore(dir, cutoff), false))
+          .compose(objects -> {
+            Future<Void> pages = Future.succeededFuture();
+            for (int from = 0; from < objects.size(); from += SCAN_PAGE) {
+              List<StoredObject> slice = objects.subList(from, Math.min(objects.size(), from + SCAN_PAGE));
+              pages = pages.compose(v -> page.apply(slice));
+            }
+            return pages;
+          });
+      }
+      return chain;
+    });
+  }
+
+  private List<StoredObject> storedBefore(Path dir, Instant cutoff) throws IOException {
+    List<StoredObject> objects = new ArrayList<>();
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+      for (Path file : files) {
+        try {
+          BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+          if (attributes.isRegularFile() && attributes.lastModifiedTime().toInstant().isBefore(cutoff)) {
+            objects.add(new StoredObject(avatarsDir.relativize(file).toString(), attributes.size()));
+          }
+        } catch (NoSuchFileException gone) {
+          // Deleted meanwhile (a replacement's old file): nothing to sweep.
+        }
+      }
+    }
+    return objects;
+  }
+
+  private static Removed deleteIfOlder(Path file, Instant cutoff) throws IOException {
+    try {
+      BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+      if (attributes.isRegularFile() && attributes.lastModifiedTime().toInstant().isBefore(cutoff)
+        && Files.deleteIfExists(file)) {
+        return new Removed(1, attributes.size());
+      }
+    } catch (NoSuchFileException gone) {
+      // Finished or discarded meanwhile.
+    }
+    return Removed.NONE;
   }
 
   /** Reads a file back on a worker and hashes it, 64 KiB at a time. */

@@ -17,6 +17,8 @@ public final class AvatarUploads {
   private final AvatarRepository repository;
   private final AvatarStorage storage;
   private final UploadLimits limits;
+  /** Sessions begun and not yet finished (cleanup included); graceful shutdown waits for zero. */
+  private final java.util.concurrent.atomic.AtomicInteger active = new java.util.concurrent.atomic.AtomicInteger();
 
   public AvatarUploads(Vertx vertx, AvatarRepository repository, AvatarStorage storage, UploadLimits limits) {
     this.vertx = vertx;
@@ -39,6 +41,14 @@ public final class AvatarUploads {
       .compose(user -> user == null
         ? Future.failedFuture(Problem.USER_NOT_FOUND.exception("No user has id " + userId))
         : storage.stage(userId))
-      .map(staged -> new UploadSession(vertx, userId, staged, repository, storage, limits, started));
+      .map(staged -> {
+        active.incrementAndGet();
+        return new UploadSession(vertx, userId, staged, repository, storage, limits, started, active::decrementAndGet);
+      });
+  }
+
+  /** Uploads in progress, from an opened staging object to the end of their commit or cleanup. */
+  public int active() {
+    return active.get();
   }
 }

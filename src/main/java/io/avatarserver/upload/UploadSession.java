@@ -36,10 +36,12 @@ public final class UploadSession {
   private final AvatarStorage storage;
   private final UploadLimits limits;
   private final long startedNanos;
+  private final Runnable done;
   private UploadSink sink;
 
   UploadSession(Vertx vertx, long userId, StagedObject staged, AvatarRepository repository, AvatarStorage storage,
-                UploadLimits limits, long startedNanos) {
+                UploadLimits limits, long startedNanos, Runnable done) {
+    this.done = done;
     this.vertx = vertx;
     this.userId = userId;
     this.staged = staged;
@@ -110,8 +112,11 @@ public final class UploadSession {
         .recover(err -> storage.delete(key).transform(ignored -> Future.failedFuture(err))))
       .compose(saved -> saved.replaced() ? deletePrevious(saved) : Future.succeededFuture(saved))
       .recover(err -> staged.discard().transform(ignored -> Future.failedFuture(err)))
-      .onComplete(ar -> log(ar.succeeded() ? (ar.result().replaced() ? "replaced" : "created") : outcome(ar.cause()),
-        ar.failed() ? ar.cause() : null));
+      .onComplete(ar -> {
+        log(ar.succeeded() ? (ar.result().replaced() ? "replaced" : "created") : outcome(ar.cause()),
+          ar.failed() ? ar.cause() : null);
+        done.run();
+      });
   }
 
   /** Fails the session before any body was received (for instance a malformed multipart request). */

@@ -35,6 +35,12 @@ public abstract class TestDatabase implements AutoCloseable {
 
   public abstract String name();
 
+  /** A TCP endpoint that serves this database (for H2, a TCP server is started for it). */
+  public abstract java.net.InetSocketAddress endpoint();
+
+  /** The {@code database.url} that reaches this database at {@code port} on the loopback: a proxy's. */
+  public abstract String serverUrlAt(int port);
+
   public static TestDatabase create(Vertx vertx, Path dataDir) {
     String kind = System.getProperty(PROPERTY, "postgres").toLowerCase(Locale.ROOT);
     return switch (kind) {
@@ -92,6 +98,18 @@ public abstract class TestDatabase implements AutoCloseable {
     }
 
     @Override
+    public java.net.InetSocketAddress endpoint() {
+      java.net.URI uri = java.net.URI.create(baseUrl);
+      return new java.net.InetSocketAddress(uri.getHost(), uri.getPort() < 0 ? 5432 : uri.getPort());
+    }
+
+    @Override
+    public String serverUrlAt(int port) {
+      java.net.InetSocketAddress at = endpoint();
+      return serverUrl().replace(at.getHostString() + ":" + at.getPort(), "127.0.0.1:" + port);
+    }
+
+    @Override
     public void close() {
       run("DROP SCHEMA " + schema + " CASCADE");
     }
@@ -99,9 +117,29 @@ public abstract class TestDatabase implements AutoCloseable {
 
   static final class H2 extends TestDatabase {
     private final String url;
+    private final Path dataDir;
+    private org.h2.tools.Server tcp;
 
     H2(Path dataDir) {
+      this.dataDir = dataDir;
       this.url = io.avatarserver.db.JdbcAvatarRepository.embeddedUrl(dataDir);
+    }
+
+    @Override
+    public synchronized java.net.InetSocketAddress endpoint() {
+      if (tcp == null) {
+        try {
+          tcp = org.h2.tools.Server.createTcpServer("-tcpPort", "0", "-ifNotExists", "-baseDir", dataDir.toString()).start();
+        } catch (SQLException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+      return new java.net.InetSocketAddress("127.0.0.1", tcp.getPort());
+    }
+
+    @Override
+    public String serverUrlAt(int port) {
+      return "jdbc:h2:tcp://127.0.0.1:" + port + "/networked-db;LOCK_TIMEOUT=10000";
     }
 
     @Override
@@ -127,7 +165,10 @@ public abstract class TestDatabase implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+      if (tcp != null) {
+        tcp.stop();
+      }
     }
   }
 }

@@ -56,6 +56,11 @@ public final class TestServer implements AutoCloseable {
    * test secret, and rate limits high enough not to interfere (LimitsTest sets its own).
    */
   public static TestServer start(Vertx vertx, JsonObject overrides) {
+    return start(vertx, overrides, TestDatabase::serverUrl);
+  }
+
+  /** As {@link #start(Vertx, JsonObject)}, reaching the database by the URL {@code databaseUrl} gives (a proxy's). */
+  public static TestServer start(Vertx vertx, JsonObject overrides, java.util.function.Function<TestDatabase, String> databaseUrl) {
     Path dataDir;
     try {
       dataDir = Files.createTempDirectory("avatar-test-");
@@ -66,7 +71,7 @@ public final class TestServer implements AutoCloseable {
     JsonObject json = new JsonObject()
       .put("http", new JsonObject().put("port", 0).put("instances", 2).put("host", "127.0.0.1"))
       .put("storage", new JsonObject().put("dataDir", dataDir.toString()))
-      .put("database", new JsonObject().put("url", database.serverUrl()).put("poolSize", 8))
+      .put("database", new JsonObject().put("url", databaseUrl.apply(database)).put("poolSize", 8))
       .put("auth", new JsonObject().put("jwtSecret", SECRET))
       .put("limits", new JsonObject().put("userWritesPerMinute", 60_000).put("userBurst", 1000)
         .put("addressWritesPerSecond", 100_000).put("addressBurst", 100_000));
@@ -76,6 +81,10 @@ public final class TestServer implements AutoCloseable {
     }
     AvatarServer server = AvatarServer.start(vertx, ServerConfig.fromJson(json)).await();
     return new TestServer(server, database, dataDir, new Tokens(vertx, SECRET.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  public AvatarServer server() {
+    return server;
   }
 
   public int port() {
@@ -161,11 +170,11 @@ public final class TestServer implements AutoCloseable {
   }
 
   public Path avatarsDir() {
-    return dataDir.resolve("avatars");
+    return server.config().storage().avatarsDir();
   }
 
   public Path tmpDir() {
-    return dataDir.resolve("tmp");
+    return server.config().storage().tmpDir();
   }
 
   /** Every stored avatar file. */
