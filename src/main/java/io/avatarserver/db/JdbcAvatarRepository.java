@@ -23,7 +23,7 @@ public final class JdbcAvatarRepository extends SqlAvatarRepository {
   public static String embeddedUrl(Path dataDir) {
     // LOCK_TIMEOUT: concurrent saves for one user wait on its row lock; H2's default (1 s) is too short
     // under load. The file lock (H2's default) keeps a second server off the same data directory.
-    return "jdbc:h2:file:" + dataDir.resolve("avatar-db").toAbsolutePath() + ";LOCK_TIMEOUT=10000";
+    return "jdbc:h2:file:" + dataDir.resolve("avatar-db").toAbsolutePath() + ";LOCK_TIMEOUT=10000;WRITE_DELAY=0";
   }
 
   public static JdbcAvatarRepository create(Vertx vertx, String jdbcUrl, int poolSize) {

@@ -1,0 +1,256 @@
+package io.avatarserver;
+
+import io.avatarserver.auth.Tokens;
+import io.avatarserver.support.Bodies;
+import io.avatarserver.support.Eventually;
+import io.avatarserver.support.RawHttp;
+import io.avatarserver.support.ServerProcess;
+import io.avatarserver.support.TestDatabase;
+import io.avatarserver.support.TestServer;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ConnectException;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The server as a real process, killed and stopped by signals, on the execution's database
+ * (PostgreSQL, or the embedded H2 file in the data directory).
+ */
+@ExtendWith(VertxExtension.class)
+@DisplayName("Process: SIGKILL under load, then restart; graceful SIGTERM")
+class ProcessLifecycleTest {
+
+  private Path dataDir;
+  private TestDatabase database;
+  private Tokens tokens;
+  private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  private final List<ServerProcess> processes = new ArrayList<>();
+
+  @BeforeEach
+  void setUp(Vertx vertx) throws IOException {
+    dataDir = Files.createTempDirectory("avatar-process-");
+    database = TestDatabase.create(vertx, dataDir);
+    tokens = new Tokens(vertx, TestServer.SECRET.getBytes(StandardCharsets.UTF_8));
+  }
+
+  @AfterEach
+  void tearDown() {
+    processes.forEach(ServerProcess::close);
+    database.close();
+  }
+
+  private ServerProcess start(int shutdownSeconds, Map<String, String> env) throws IOException {
+    Path config = dataDir.resolve("config.json");
+    Files.writeString(config, new JsonObject()
+      .put("http", new JsonObject().put("host", "127.0.0.1").put("port", 0).put("instances", 2)
+        .put("shutdownSeconds", shutdownSeconds))
+      .put("storage", new JsonObject().put("dataDir", dataDir.toString()).put("sweepIntervalSeconds", 0))
+      .put("database", new JsonObject().put("url", database.serverUrl()).put("poolSize", 8))
+      .put("auth", new JsonObject().put("jwtSecret", TestServer.SECRET))
+      .put("limits", new JsonObject().put("maxUploadsPerUser", 0).put("userWritesPerMinute", 600_000)
+        .put("userBurst", 100_000).put("addressWritesPerSecond", 100_000).put("addressBurst", 100_000))
+      .encodePrettily());
+    Path log = Path.of("target", "process-logs", getClass().getSimpleName() + "-" + database.name().replace(' ', '-') + ".log");
+    Files.createDirectories(log.getParent());
+    ServerProcess process = ServerProcess.start(config, env, log);
+    processes.add(process);
+    return process;
+  }
+
+  private HttpResponse<byte[]> send(ServerProcess server, HttpRequest.Builder request) {
+    try {
+      return client.send(request.timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofByteArray());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private HttpRequest.Builder request(ServerProcess server, String path) {
+    return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path));
+  }
+
+  private long createUser(ServerProcess server, String name) {
+    HttpResponse<byte[]> created = send(server, request(server, "/users")
+      .header("Authorization", "Bearer " + tokens.mint(0, true, 3600)).header("Content-Type", "application/json")
+      .POST(HttpRequest.BodyPublishers.ofString(new JsonObject().put("name", name).encode())));
+    assertEquals(201, created.statusCode(), () -> new String(created.body()));
+    return new JsonObject(new String(created.body())).getLong("id");
+  }
+
+  private HttpResponse<byte[]> put(ServerProcess server, long user, byte[] png) {
+    return send(server, request(server, "/users/" + user + "/avatar")
+      .header("Authorization", "Bearer " + tokens.mint(user, false, 3600)).header("Content-Type", "image/png")
+      .PUT(HttpRequest.BodyPublishers.ofByteArray(png)));
+  }
+
+  private List<Path> files(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (Stream<Path> walk = Files.walk(dir)) {
+      return walk.filter(Files::isRegularFile).sorted().toList();
+    }
+  }
+
+  @Test
+  @DisplayName("SIGKILL during concurrent uploads and replacements; after restart and sweep every row has its complete file, and nothing else remains")
+  void killedUnderLoad() throws Exception {
+    ServerProcess first = start(30, Map.of());
+    long[] users = new long[12];
+    for (int i = 0; i < users.length; i++) {
+      users[i] = createUser(first, "crash-" + i);
+    }
+    AtomicBoolean running = new AtomicBoolean(true);
+    AtomicInteger succeeded = new AtomicInteger();
+    AtomicInteger seed = new AtomicInteger();
+    ExecutorService load = Executors.newFixedThreadPool(12);
+    for (int t = 0; t < 12; t++) {
+      load.submit(() -> {
+        while (running.get()) {
+          long user = users[ThreadLocalRandom.current().nextInt(users.length)];
+          int size = 32 * 1024 + ThreadLocalRandom.current().nextInt(1024 * 1024);
+          try {
+            if (put(first, user, Bodies.png(size, seed.incrementAndGet())).statusCode() / 100 == 2) {
+              succeeded.incrementAndGet();
+            }
+          } catch (RuntimeException killed) {
+            // The server died under this request: expected once the kill comes.
+          }
+        }
+        return null;
+      });
+    }
+    Eventually.await(succeeded::get, n -> n >= 60, Duration.ofSeconds(120));
+    assertTrue(succeeded.get() >= 60, "the load never got going");
+    first.kill();
+    running.set(false);
+    load.shutdown();
+    assertTrue(load.awaitTermination(120, java.util.concurrent.TimeUnit.SECONDS));
+
+    // Restart on the same data, the sweep's grace at zero (no other instance runs): it cleans at start.
+    ServerProcess second = start(30, Map.of("AVATAR_SWEEP_GRACE_SECONDS", "0"));
+    assertFalse(second.awaitLine(Pattern.compile("sweep removed"), Duration.ofSeconds(60)).isEmpty(), "no sweep ran");
+
+    Map<String, Long> rows = new HashMap<>();
+    for (long user : users) {
+      HttpResponse<byte[]> info = send(second, request(second, "/users/" + user + "/avatar/info").GET());
+      if (info.statusCode() == 404) {
+        continue;
+      }
+      assertEquals(200, info.statusCode());
+      JsonObject row = new JsonObject(new String(info.body()));
+      HttpResponse<byte[]> get = send(second, request(second, "/users/" + user + "/avatar").GET());
+      assertEquals(200, get.statusCode(), "the row's file is there");
+      assertEquals(row.getLong("size"), (long) get.body().length, "never a truncated file");
+      assertEquals(row.getString("sha256"), Bodies.sha256(get.body()), "the bytes are the row's");
+      rows.put(row.getString("sha256"), user);
+    }
+    assertNotEquals(0, rows.size());
+    assertEquals(List.of(), files(dataDir.resolve("tmp")), "temporary files swept");
+    List<Path> stored = files(dataDir.resolve("avatars"));
+    assertEquals(rows.size(), stored.size(), "exactly one file per row, no unreferenced file: " + stored);
+    for (Path file : stored) {
+      assertTrue(rows.containsKey(Bodies.sha256(Files.readAllBytes(file))), file + " is no row's file");
+    }
+  }
+
+  @Test
+  @DisplayName("SIGTERM: stops accepting, lets an upload in flight finish, exits 0")
+  void gracefulStop() throws Exception {
+    ServerProcess server = start(20, Map.of());
+    long user = createUser(server, "graceful");
+    byte[] body = Bodies.png(1024 * 1024, 77);
+    try (RawHttp raw = new RawHttp(server.port())) {
+      raw.write("PUT /users/" + user + "/avatar HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + tokens.mint(user, false, 3600)
+        + "\r\nContent-Type: image/png\r\nContent-Length: " + body.length + "\r\n\r\n");
+      raw.write(body, 0, body.length / 2);
+      assertFalse(Eventually.await(() -> listOrEmpty(dataDir.resolve("tmp")), l -> !l.isEmpty(), Duration.ofSeconds(10)).isEmpty());
+
+      server.terminate();
+      assertTrue(Eventually.await(() -> refused(server.port()), r -> r, Duration.ofSeconds(20)), "still accepting after SIGTERM");
+      raw.write(body, body.length / 2, body.length - body.length / 2);
+      String response = raw.readResponse();
+      assertEquals(201, RawHttp.status(response), response);
+    }
+    assertEquals(0, server.waitFor(Duration.ofSeconds(60)), "exit status");
+    assertEquals(List.of(), files(dataDir.resolve("tmp")));
+    List<Path> stored = files(dataDir.resolve("avatars"));
+    assertEquals(1, stored.size());
+    assertEquals(Bodies.sha256(body), Bodies.sha256(Files.readAllBytes(stored.get(0))));
+  }
+
+  @Test
+  @DisplayName("SIGTERM: an upload that does not finish within the deadline is aborted and cleaned up, then exit 0")
+  void deadline() throws Exception {
+    ServerProcess server = start(1, Map.of());
+    long user = createUser(server, "too-slow");
+    byte[] body = Bodies.png(1024 * 1024, 78);
+    try (RawHttp raw = new RawHttp(server.port())) {
+      raw.write("PUT /users/" + user + "/avatar HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + tokens.mint(user, false, 3600)
+        + "\r\nContent-Type: image/png\r\nContent-Length: " + body.length + "\r\n\r\n");
+      raw.write(body, 0, body.length / 2);
+      assertFalse(Eventually.await(() -> listOrEmpty(dataDir.resolve("tmp")), l -> !l.isEmpty(), Duration.ofSeconds(10)).isEmpty());
+
+      server.terminate();
+      assertEquals(0, server.waitFor(Duration.ofSeconds(60)), "exit status");
+    }
+    assertEquals(List.of(), files(dataDir.resolve("tmp")), "the aborted upload's file is deleted");
+    assertEquals(List.of(), files(dataDir.resolve("avatars")));
+    assertTrue(server.output().stream().anyMatch(l -> l.contains("outcome=client_aborted") || l.contains("outcome=error")),
+      "the aborted upload is logged");
+  }
+
+  private List<Path> listOrEmpty(Path dir) {
+    try {
+      return files(dir);
+    } catch (IOException e) {
+      return List.of();
+    }
+  }
+
+  private static boolean refused(int port) {
+    try (Socket ignored = new Socket("127.0.0.1", port)) {
+      return false;
+    } catch (ConnectException e) {
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+}
