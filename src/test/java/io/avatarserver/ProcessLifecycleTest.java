@@ -196,11 +196,7 @@ class ProcessLifecycleTest {
     ServerProcess server = start(20, Map.of());
     long user = createUser(server, "graceful");
     byte[] body = Bodies.png(1024 * 1024, 77);
-    try (RawHttp raw = new RawHttp(server.port())) {
-      raw.write("PUT /users/" + user + "/avatar HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + tokens.mint(user, false, 3600)
-        + "\r\nContent-Type: image/png\r\nContent-Length: " + body.length + "\r\n\r\n");
-      raw.write(body, 0, body.length / 2);
-      assertFalse(Eventually.await(() -> listOrEmpty(dataDir.resolve("tmp")), l -> !l.isEmpty(), Duration.ofSeconds(10)).isEmpty());
+    try (RawHttp raw = halfUpload(server, user, body)) {
 
       server.terminate();
       assertTrue(Eventually.await(() -> refused(server.port()), r -> r, Duration.ofSeconds(20)), "still accepting after SIGTERM");
@@ -221,11 +217,7 @@ class ProcessLifecycleTest {
     ServerProcess server = start(1, Map.of());
     long user = createUser(server, "too-slow");
     byte[] body = Bodies.png(1024 * 1024, 78);
-    try (RawHttp raw = new RawHttp(server.port())) {
-      raw.write("PUT /users/" + user + "/avatar HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + tokens.mint(user, false, 3600)
-        + "\r\nContent-Type: image/png\r\nContent-Length: " + body.length + "\r\n\r\n");
-      raw.write(body, 0, body.length / 2);
-      assertFalse(Eventually.await(() -> listOrEmpty(dataDir.resolve("tmp")), l -> !l.isEmpty(), Duration.ofSeconds(10)).isEmpty());
+    try (RawHttp raw = halfUpload(server, user, body)) {
 
       server.terminate();
       assertEquals(0, server.waitFor(Duration.ofSeconds(60)), "exit status");
@@ -234,6 +226,17 @@ class ProcessLifecycleTest {
     assertEquals(List.of(), files(dataDir.resolve("avatars")));
     assertTrue(server.output().stream().anyMatch(l -> l.contains("outcome=client_aborted") || l.contains("outcome=error")),
       "the aborted upload is logged");
+  }
+
+  /** Sends the head and half the body of an upload, and returns once the server is writing it. */
+  private RawHttp halfUpload(ServerProcess server, long user, byte[] body) {
+    RawHttp raw = new RawHttp(server.port());
+    raw.write("PUT /users/" + user + "/avatar HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + tokens.mint(user, false, 3600)
+      + "\r\nContent-Type: image/png\r\nContent-Length: " + body.length + "\r\n\r\n");
+    raw.write(body, 0, body.length / 2);
+    assertFalse(Eventually.await(() -> listOrEmpty(dataDir.resolve("tmp")), l -> !l.isEmpty(), Duration.ofSeconds(10)).isEmpty(),
+      "the upload never started");
+    return raw;
   }
 
   private List<Path> listOrEmpty(Path dir) {
