@@ -11,7 +11,8 @@ import java.util.function.Consumer;
 /**
  * A push parser for one image format that reads the bytes as they stream in and writes the bytes to
  * store: the same, minus privacy-leaking metadata. It never decodes pixels and never holds more than
- * one bounded header (at most 64 KiB, a JPEG segment). A format is written as a chain of steps, each
+ * one small header: at most {@link #METADATA_PREFIX} bytes of an EXIF block, else a few hundred bytes.
+ * What it stores of a chunk is a slice of that chunk whenever it can be (no copy). A format is written as a chain of steps, each
  * with what to do next: {@link #collect} n bytes to look at, {@link #copy} n bytes through,
  * {@link #drop} n bytes, {@link #emit} bytes of its own, and {@link #end} at the image's last byte.
  *
@@ -23,6 +24,11 @@ public abstract class ImageParser {
 
   /** Largest header a parser may collect at once: one JPEG segment. */
   static final int MAX_COLLECT = 65_535;
+  /**
+   * How much of a metadata block (EXIF) is read to find the orientation; the rest is dropped unread.
+   * IFD0, where the orientation is, comes first. This bounds what an upload holds in memory.
+   */
+  static final int METADATA_PREFIX = 8 * 1024;
 
   private enum Mode { COLLECT, COPY, DROP, SCAN, TRAILER }
 
@@ -33,7 +39,11 @@ public abstract class ImageParser {
   private int filled;
   private Consumer<byte[]> onCollected;
   private Runnable onRun;
-  private Buffer out;
+  /** This chunk; what is stored from it is a slice of it while possible (no copy), else {@link #built}. */
+  private Buffer source;
+  private int sliceFrom;
+  private int sliceTo;
+  private Buffer built;
   private long written;
   private Integer width;
   private Integer height;
@@ -77,7 +87,9 @@ public abstract class ImageParser {
       started = true;
       start();
     }
-    out = Buffer.buffer(in.length() + 64);
+    source = in;
+    sliceFrom = -1;
+    built = null;
     int pos = 0;
     int length = in.length();
     while (pos < length) {
@@ -101,8 +113,7 @@ public abstract class ImageParser {
         case COPY, DROP -> {
           int n = (int) Math.min(remaining, length - pos);
           if (mode == Mode.COPY) {
-            out.appendBuffer(in, pos, n);
-            written += n;
+            emit(in, pos, n);
           }
           pos += n;
           remaining -= n;
@@ -122,9 +133,30 @@ public abstract class ImageParser {
         }
       }
     }
-    Buffer result = out;
-    out = null;
+    Buffer result;
+    if (built != null) {
+      result = built;
+    } else if (sliceFrom < 0) {
+      result = EMPTY;
+    } else {
+      result = sliceFrom == 0 && sliceTo == in.length() ? in : in.slice(sliceFrom, sliceTo);
+    }
+    source = null;
+    built = null;
     return result;
+  }
+
+  private static final Buffer EMPTY = Buffer.buffer(0);
+
+  /** From here on, what is stored from this chunk is built in a buffer of its own. */
+  private Buffer built() {
+    if (built == null) {
+      built = Buffer.buffer(source.length() + 64);
+      if (sliceFrom >= 0) {
+        built.appendBuffer(source, sliceFrom, sliceTo - sliceFrom);
+      }
+    }
+    return built;
   }
 
   /** End of the upload: fails unless the image ended; returns the patches to apply. */
@@ -201,12 +233,25 @@ public abstract class ImageParser {
   }
 
   protected final void emit(byte[] bytes, int offset, int length) {
-    out.appendBytes(bytes, offset, length);
-    written += length;
+    if (length > 0) {
+      built().appendBytes(bytes, offset, length);
+      written += length;
+    }
   }
 
+  /** Stores bytes of the chunk being fed: a contiguous run of it stays a slice, without a copy. */
   protected final void emit(Buffer in, int offset, int length) {
-    out.appendBuffer(in, offset, length);
+    if (length <= 0) {
+      return;
+    }
+    if (built == null && in == source && (sliceFrom < 0 || sliceTo == offset)) {
+      if (sliceFrom < 0) {
+        sliceFrom = offset;
+      }
+      sliceTo = offset + length;
+    } else {
+      built().appendBuffer(in, offset, length);
+    }
     written += length;
   }
 

@@ -20,6 +20,9 @@ final class JpegParser extends ImageParser {
   private static final int APP2 = 0xE2;
   private static final int APP14 = 0xEE;
 
+  /** A frame header holds 6 bytes and 3 per component, of which there are at most 255 (T.81 B.2.2). */
+  private static final int MAX_FRAME_HEADER = 6 + 3 * 255;
+
   private boolean frameSeen;
   /** In entropy-coded data: the previous chunk ended with 0xFF. */
   private boolean pendingFf;
@@ -85,6 +88,9 @@ final class JpegParser extends ImageParser {
       int payload = length - 2;
       byte[] head = {(byte) 0xFF, (byte) m, len[0], len[1]};
       if (isFrameHeader(m)) {
+        if (payload > MAX_FRAME_HEADER) {
+          throw refuse("A JPEG frame header is too long");
+        }
         collect(payload, frame -> {
           if (payload < 6) {
             throw refuse("A JPEG frame header is too short");
@@ -107,13 +113,16 @@ final class JpegParser extends ImageParser {
       } else if (stripMetadata() && (m == APP1 || m == COM || (m >= 0xE3 && m <= 0xEF && m != APP14))) {
         applicationSegment(m, payload);
       } else if (stripMetadata() && (m == APP2 || m == APP14)) {
-        collect(payload, data -> {
-          boolean keep = m == APP2 ? startsWith(data, "ICC_PROFILE\0") : startsWith(data, "Adobe");
-          if (keep) {
+        // Only the identifier is held: an ICC profile (up to 64 KiB a segment) streams through.
+        String id = m == APP2 ? "ICC_PROFILE\0" : "Adobe";
+        collect(Math.min(payload, id.length()), data -> {
+          if (startsWith(data, id)) {
             emit(head);
             emit(data);
+            copy(payload - data.length, this::marker);
+          } else {
+            drop(payload - data.length, this::marker);
           }
-          marker();
         });
       } else {
         // APP0 (JFIF), DQT, DHT, DRI, … and everything when stripping is off: through unchanged.
@@ -129,7 +138,8 @@ final class JpegParser extends ImageParser {
       drop(payload, this::marker);
       return;
     }
-    collect(payload, data -> {
+    int prefix = Math.min(payload, METADATA_PREFIX);
+    collect(prefix, data -> {
       if (startsWith(data, "Exif\0\0")) {
         int orientation = Exif.orientation(data, 6, data.length - 6);
         if (orientation > 1) {
@@ -140,7 +150,7 @@ final class JpegParser extends ImageParser {
           emit(tiff);
         }
       }
-      marker();
+      drop(payload - prefix, this::marker);
     });
   }
 

@@ -60,7 +60,7 @@ final class PngParser extends ImageParser {
 
   /** eXIf: IFD0 (where the orientation is) comes first, so a bounded prefix is read; the rest is dropped unread. */
   private void exif(long length) {
-    int prefix = (int) Math.min(length, MAX_COLLECT);
+    int prefix = (int) Math.min(length, METADATA_PREFIX);
     collect(prefix, data -> {
       int orientation = Exif.orientation(data, 0, data.length);
       if (orientation > 1 && !exifWritten) {

@@ -12,8 +12,6 @@ final class WebpParser extends ImageParser {
 
   private static final int FLAG_EXIF = 0x08;
   private static final int FLAG_XMP = 0x04;
-  /** Largest EXIF prefix read for the orientation (IFD0 comes first); the rest is dropped unread. */
-  private static final int EXIF_PREFIX = 64 * 1024;
 
   private long riffLeft;
   private boolean changed;
@@ -102,7 +100,7 @@ final class WebpParser extends ImageParser {
           if (!stripMetadata()) {
             keep(head, padded);
           } else {
-            int prefix = (int) Math.min(padded, EXIF_PREFIX);
+            int prefix = (int) Math.min(padded, METADATA_PREFIX);
             collect(prefix, data -> {
               int offset = startsWith(data, "Exif\0\0") ? 6 : 0;
               int orientation = Exif.orientation(data, offset, data.length - offset);
