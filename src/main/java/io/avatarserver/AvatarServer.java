@@ -13,6 +13,7 @@ import io.avatarserver.limits.UploadSlots;
 import io.avatarserver.storage.LocalDirectoryStorage;
 import io.avatarserver.upload.AvatarUploads;
 import io.avatarserver.upload.UploadLimits;
+import io.avatarserver.upload.WriteBudget;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -74,7 +75,8 @@ public final class AvatarServer {
   public static Future<AvatarServer> start(Vertx vertx, ServerConfig config) {
     LocalDirectoryStorage storage = new LocalDirectoryStorage(vertx, config.storage().avatarsDir(), config.storage().tmpDir());
     AvatarRepository repository = repository(vertx, config);
-    AvatarUploads uploads = new AvatarUploads(vertx, repository, storage, UploadLimits.of(config.upload()));
+    AvatarUploads uploads = new AvatarUploads(vertx, repository, storage, UploadLimits.of(config.upload()),
+      config.upload().writeBudgetBytes() == 0 ? WriteBudget.ofHeap() : new WriteBudget(config.upload().writeBudgetBytes()));
     ServerConfig.Limits limits = config.limits();
     RateLimiter byAddress = new RateLimiter(limits.addressWritesPerSecond(), limits.addressBurst());
     RateLimiter byUser = new RateLimiter(limits.userWritesPerMinute() / 60.0, limits.userBurst());
@@ -145,6 +147,10 @@ public final class AvatarServer {
 
   public ServerConfig config() {
     return config;
+  }
+
+  public AvatarUploads uploads() {
+    return uploads;
   }
 
   public Sweeper sweeper() {

@@ -107,10 +107,12 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
    * @param maxPixels         largest width × height; default 16777216 (16.7 Mpx); larger → 422
    * @param stripMetadata     remove EXIF (but the orientation), XMP, comments and text chunks while streaming;
    *                          default true
+   * @param writeBudgetBytes  memory all uploads together may hold in coalescing buffers; default 0, which
+   *                          means a quarter of the maximum heap; beyond it uploads write chunk by chunk
    */
   public record Upload(long maxBytes, int minBytes, int multipartOverhead, int writeBufferBytes, int progressLogBytes,
                        int minBytesPerSecond, int minRateWindowSeconds, int maxDimension, long maxPixels,
-                       boolean stripMetadata) {
+                       boolean stripMetadata, long writeBudgetBytes) {
     public Upload {
       requireRange("upload.maxBytes", maxBytes, 1, Long.MAX_VALUE / 2);
       requireRange("upload.minBytes", minBytes, 0, maxBytes);
@@ -121,6 +123,7 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
       requireRange("upload.minRateWindowSeconds", minRateWindowSeconds, 1, 3600);
       requireRange("upload.maxDimension", maxDimension, 1, 65_535);
       requireRange("upload.maxPixels", maxPixels, 1, 1L << 32);
+      requireRange("upload.writeBudgetBytes", writeBudgetBytes, 0, Long.MAX_VALUE);
     }
   }
 
@@ -195,7 +198,8 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
         upload.getInteger("minRateWindowSeconds", 30),
         upload.getInteger("maxDimension", 4096),
         upload.getLong("maxPixels", 16_777_216L),
-        upload.getBoolean("stripMetadata", true)),
+        upload.getBoolean("stripMetadata", true),
+        upload.getLong("writeBudgetBytes", 0L)),
       new Auth(auth.getString("jwtSecret", ""), auth.getInteger("tokenTtlSeconds", 86_400)),
       new Limits(
         limits.getInteger("maxUploads", 4096),

@@ -17,10 +17,13 @@ public final class AvatarUploads {
   private final AvatarRepository repository;
   private final AvatarStorage storage;
   private final UploadLimits limits;
+  private final WriteBudget budget;
   /** Sessions begun and not yet finished (cleanup included); graceful shutdown waits for zero. */
   private final java.util.concurrent.atomic.AtomicInteger active = new java.util.concurrent.atomic.AtomicInteger();
 
-  public AvatarUploads(Vertx vertx, AvatarRepository repository, AvatarStorage storage, UploadLimits limits) {
+  public AvatarUploads(Vertx vertx, AvatarRepository repository, AvatarStorage storage, UploadLimits limits,
+                       WriteBudget budget) {
+    this.budget = budget;
     this.vertx = vertx;
     this.repository = repository;
     this.storage = storage;
@@ -43,11 +46,16 @@ public final class AvatarUploads {
         : storage.stage(userId))
       .map(staged -> {
         active.incrementAndGet();
-        return new UploadSession(vertx, userId, staged, repository, storage, limits, started, active::decrementAndGet);
+        return new UploadSession(vertx, userId, staged, repository, storage, limits, budget, started,
+          active::decrementAndGet);
       });
   }
 
   /** Uploads in progress, from an opened staging object to the end of their commit or cleanup. */
+  public WriteBudget budget() {
+    return budget;
+  }
+
   public int active() {
     return active.get();
   }

@@ -37,10 +37,12 @@ public final class UploadSession {
   private final UploadLimits limits;
   private final long startedNanos;
   private final Runnable done;
+  private final WriteBudget budget;
   private UploadSink sink;
 
   UploadSession(Vertx vertx, long userId, StagedObject staged, AvatarRepository repository, AvatarStorage storage,
-                UploadLimits limits, long startedNanos, Runnable done) {
+                UploadLimits limits, WriteBudget budget, long startedNanos, Runnable done) {
+    this.budget = budget;
     this.done = done;
     this.vertx = vertx;
     this.userId = userId;
@@ -60,7 +62,7 @@ public final class UploadSession {
     if (sink != null) {
       throw new IllegalStateException("a session receives one body");
     }
-    sink = new UploadSink(staged, declared, limits, userId);
+    sink = new UploadSink(staged, declared, limits, userId, budget);
     Promise<Void> received = Promise.promise();
     long watchdog = limits.minBytesPerSecond() > 0 ? watchRate(body, received) : -1;
     body.to(sink).onComplete(ar -> {

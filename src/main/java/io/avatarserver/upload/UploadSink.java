@@ -27,7 +27,9 @@ import java.util.List;
  * therefore holds no more than the chunk being written, while a fast one gets few large writes
  * (measured: one file write per 8 KiB network chunk was the bottleneck). With a write in flight and
  * a full coalescing buffer, {@link #writeQueueFull()} is true and the pipe pauses the request: memory
- * per upload stays below about {@code 2 × writeBufferBytes} whatever the body's size.
+ * per upload stays below about {@code 2 × writeBufferBytes} whatever the body's size. Coalescing
+ * buffers come out of a {@link WriteBudget} shared by all uploads; without a share, an upload keeps
+ * one waiting chunk and pauses its client, so thousands of uploads in flight stay within the heap.
  *
  * <p>Every refusal fails the next {@link #write} or {@link #end()} with a {@code ProblemException};
  * the caller then discards the staged object.
@@ -48,16 +50,22 @@ public final class UploadSink implements WriteStream<Buffer> {
   private final ImageParser parser;
   private long received;
   private long stored;
+  private final WriteBudget budget;
   private Buffer pending;
   private boolean pendingOwned;
+  /** Bytes of the budget that {@link #pending} holds (0 when it did not get a share). */
+  private int pendingReserved;
+  /** Bytes of the budget the write in flight holds. */
+  private int writingReserved;
   private boolean writing;
   private Throwable failure;
   private Handler<Void> drainHandler;
   private Promise<Void> idle;
   private String digest;
 
-  public UploadSink(StagedObject staged, ImageType declared, UploadLimits limits, long userId) {
+  public UploadSink(StagedObject staged, ImageType declared, UploadLimits limits, long userId, WriteBudget budget) {
     this.staged = staged;
+    this.budget = budget;
     this.declared = declared;
     this.limits = limits;
     this.userId = userId;
@@ -116,15 +124,21 @@ public final class UploadSink implements WriteStream<Buffer> {
 
   private void enqueue(Buffer chunk) {
     if (pending == null) {
-      pending = chunk;
-      pendingOwned = false;
+      if (writing && chunk.length() < limits.writeBufferBytes() && budget.tryReserve(limits.writeBufferBytes())) {
+        // A write is in flight: gather what arrives meanwhile into one larger write.
+        pending = Buffer.buffer(limits.writeBufferBytes()).appendBuffer(chunk);
+        pendingOwned = true;
+        pendingReserved = limits.writeBufferBytes();
+      } else {
+        // Written next as it is; without a share of the budget, writeQueueFull() pauses the client now.
+        pending = chunk;
+        pendingOwned = false;
+      }
       return;
     }
     if (!pendingOwned) {
-      // Bounded: writeQueueFull() stops the pipe once this reaches writeBufferBytes.
-      Buffer coalesced = Buffer.buffer(Math.max(limits.writeBufferBytes(), pending.length() + chunk.length()));
-      coalesced.appendBuffer(pending);
-      pending = coalesced;
+      // Only the chunk or two already on their way when the pipe paused: an exact-size buffer.
+      pending = Buffer.buffer(pending.length() + chunk.length()).appendBuffer(pending);
       pendingOwned = true;
     }
     pending.appendBuffer(chunk);
@@ -133,12 +147,22 @@ public final class UploadSink implements WriteStream<Buffer> {
   private void flush() {
     Buffer out = pending;
     pending = null;
+    writingReserved = pendingReserved;
+    pendingReserved = 0;
     writing = true;
     staged.write(out).onComplete(ar -> {
       writing = false;
+      budget.release(writingReserved);
+      writingReserved = 0;
       if (ar.failed()) {
         failure = failure == null ? ar.cause() : failure;
-      } else if (pending != null && failure == null) {
+      }
+      if (failure != null) {
+        // Nothing more is written: what waits is dropped, and its share returned.
+        pending = null;
+        budget.release(pendingReserved);
+        pendingReserved = 0;
+      } else if (pending != null) {
         flush();
       }
       settle();
@@ -269,7 +293,7 @@ public final class UploadSink implements WriteStream<Buffer> {
 
   @Override
   public boolean writeQueueFull() {
-    return writing && pending != null && pending.length() >= limits.writeBufferBytes();
+    return writing && pending != null && (pendingReserved == 0 || pending.length() >= limits.writeBufferBytes());
   }
 
   @Override
