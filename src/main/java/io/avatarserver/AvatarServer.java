@@ -17,7 +17,10 @@ import io.avatarserver.upload.WriteBudget;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.avatarserver.metrics.ServerMetrics;
 import io.avatarserver.recovery.Sweeper;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerOptions;
 import org.slf4j.Logger;
@@ -72,11 +75,22 @@ public final class AvatarServer {
     this.sweepTimer = sweepTimer;
   }
 
+  /** Starts with a registry of its own: the server's meters and, with no Vert.x metrics, only those. */
   public static Future<AvatarServer> start(Vertx vertx, ServerConfig config) {
+    return start(vertx, config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+  }
+
+  /**
+   * Starts the server; {@code registry} is served at {@code /metrics} and gets the server's meters. Give
+   * it the registry the Vert.x instance was built with, for HTTP, pool and JVM metrics too (as Main does).
+   */
+  public static Future<AvatarServer> start(Vertx vertx, ServerConfig config, PrometheusMeterRegistry registry) {
+    ServerMetrics metrics = new ServerMetrics(registry);
     LocalDirectoryStorage storage = new LocalDirectoryStorage(vertx, config.storage().avatarsDir(), config.storage().tmpDir());
     AvatarRepository repository = repository(vertx, config);
     AvatarUploads uploads = new AvatarUploads(vertx, repository, storage, UploadLimits.of(config.upload()),
-      config.upload().writeBudgetBytes() == 0 ? WriteBudget.ofHeap() : new WriteBudget(config.upload().writeBudgetBytes()));
+      config.upload().writeBudgetBytes() == 0 ? WriteBudget.ofHeap() : new WriteBudget(config.upload().writeBudgetBytes()),
+      metrics);
     ServerConfig.Limits limits = config.limits();
     RateLimiter byAddress = new RateLimiter(limits.addressWritesPerSecond(), limits.addressBurst());
     RateLimiter byUser = new RateLimiter(limits.userWritesPerMinute() / 60.0, limits.userBurst());
@@ -91,7 +105,7 @@ public final class AvatarServer {
       .compose(secret -> repository.migrate().map(v -> new Tokens(vertx, secret)))
       .compose(tokens -> {
         ApiRouter.Services services = new ApiRouter.Services(config, repository, storage, uploads, tokens, byAddress,
-          byUser, slots, draining::get);
+          byUser, slots, draining::get, registry);
         return vertx.deployVerticle(() -> {
           HttpServerVerticle verticle = new HttpServerVerticle(options, v2 -> ApiRouter.create(v2, services));
           verticles.add(verticle);
@@ -105,6 +119,7 @@ public final class AvatarServer {
           byUser.evictIdle(System.nanoTime());
         });
         // The recovery sweep: now, then every interval; a sweep that fails is logged and retried next time.
+        metrics.bind(uploads, sweeper);
         sweeper.sweep();
         long interval = config.storage().sweepIntervalSeconds();
         long sweepTimer = interval == 0 ? -1 : vertx.setPeriodic(interval * 1000, t -> sweeper.sweep());

@@ -5,6 +5,11 @@ import io.avatarserver.config.ConfigLoader;
 import io.avatarserver.config.ServerConfig;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.VertxPrometheusOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,10 +34,16 @@ public final class Main {
       System.exit(new Cli(config, System.out, System.err).run(List.of(args)));
     }
     // Native epoll when the platform has it (measured faster for many concurrent uploads); NIO otherwise.
-    Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+    // Prometheus metrics: Vert.x's (HTTP server, pools) and the JVM's, in the registry the server adds its own to.
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Vertx vertx = Vertx.builder()
+      .with(new VertxOptions().setPreferNativeTransport(true).setMetricsOptions(new MicrometerMetricsOptions()
+        .setEnabled(true).setJvmMetricsEnabled(true).setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))))
+      .withMetrics(new MicrometerMetricsFactory(registry))
+      .build();
     AvatarServer server;
     try {
-      server = AvatarServer.start(vertx, config).await(60, TimeUnit.SECONDS);
+      server = AvatarServer.start(vertx, config, registry).await(60, TimeUnit.SECONDS);
     } catch (Exception e) {
       LOG.error("avatar-server failed to start", e);
       vertx.close();

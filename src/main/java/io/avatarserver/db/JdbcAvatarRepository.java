@@ -29,6 +29,7 @@ public final class JdbcAvatarRepository extends SqlAvatarRepository {
   public static JdbcAvatarRepository create(Vertx vertx, String jdbcUrl, int poolSize) {
     PoolOptions pool = new PoolOptions()
       .setMaxSize(poolSize)
+      .setName("avatar-db")
       .setConnectionTimeout(10)
       .setConnectionTimeoutUnit(TimeUnit.SECONDS);
     return new JdbcAvatarRepository(JDBCPool.pool(vertx, new JDBCConnectOptions().setJdbcUrl(jdbcUrl), pool));

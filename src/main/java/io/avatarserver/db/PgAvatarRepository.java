@@ -26,6 +26,7 @@ public final class PgAvatarRepository extends SqlAvatarRepository {
     NetClientOptions transport = new NetClientOptions().setConnectTimeout(5_000);
     PoolOptions pool = new PoolOptions()
       .setMaxSize(poolSize)
+      .setName("avatar-db")
       .setConnectionTimeout(10)
       .setConnectionTimeoutUnit(TimeUnit.SECONDS);
     return new PgAvatarRepository(PgBuilder.pool().with(pool).with(transport).connectingTo(connect).using(vertx).build());

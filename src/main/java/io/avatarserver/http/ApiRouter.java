@@ -23,7 +23,8 @@ public final class ApiRouter {
   /** What the routes serve from, shared by every event loop's router. */
   public record Services(ServerConfig config, AvatarRepository repository, AvatarStorage storage,
                          AvatarUploads uploads, Tokens tokens, RateLimiter byAddress, RateLimiter byUser,
-                         UploadSlots slots, java.util.function.BooleanSupplier draining) {
+                         UploadSlots slots, java.util.function.BooleanSupplier draining,
+                         io.micrometer.prometheusmetrics.PrometheusMeterRegistry metrics) {
   }
 
   public static Router create(Vertx vertx, Services services) {
@@ -41,6 +42,7 @@ public final class ApiRouter {
     router.route().handler(checks::check);
     router.get("/health").handler(health::health);
     router.get("/health/live").handler(health::live);
+    router.get("/metrics").handler(io.vertx.micrometer.PrometheusScrapingHandler.create(services.metrics()));
     router.get("/health/ready").handler(health::ready);
     // The only BodyHandler in the server: a few KiB of JSON, never on an upload route. Vert.x Web
     // requires it first on its route, so this small body is read before the token is checked.

@@ -18,11 +18,13 @@ public final class AvatarUploads {
   private final AvatarStorage storage;
   private final UploadLimits limits;
   private final WriteBudget budget;
+  private final UploadEvents events;
   /** Sessions begun and not yet finished (cleanup included); graceful shutdown waits for zero. */
   private final java.util.concurrent.atomic.AtomicInteger active = new java.util.concurrent.atomic.AtomicInteger();
 
   public AvatarUploads(Vertx vertx, AvatarRepository repository, AvatarStorage storage, UploadLimits limits,
-                       WriteBudget budget) {
+                       WriteBudget budget, UploadEvents events) {
+    this.events = events;
     this.budget = budget;
     this.vertx = vertx;
     this.repository = repository;
@@ -46,7 +48,7 @@ public final class AvatarUploads {
         : storage.stage(userId))
       .map(staged -> {
         active.incrementAndGet();
-        return new UploadSession(vertx, userId, staged, repository, storage, limits, budget, started,
+        return new UploadSession(vertx, userId, staged, repository, storage, limits, budget, events, started,
           active::decrementAndGet);
       });
   }

@@ -38,10 +38,12 @@ public final class UploadSession {
   private final long startedNanos;
   private final Runnable done;
   private final WriteBudget budget;
+  private final UploadEvents events;
   private UploadSink sink;
 
   UploadSession(Vertx vertx, long userId, StagedObject staged, AvatarRepository repository, AvatarStorage storage,
-                UploadLimits limits, WriteBudget budget, long startedNanos, Runnable done) {
+                UploadLimits limits, WriteBudget budget, UploadEvents events, long startedNanos, Runnable done) {
+    this.events = events;
     this.budget = budget;
     this.done = done;
     this.vertx = vertx;
@@ -62,7 +64,7 @@ public final class UploadSession {
     if (sink != null) {
       throw new IllegalStateException("a session receives one body");
     }
-    sink = new UploadSink(staged, declared, limits, userId, budget);
+    sink = new UploadSink(staged, declared, limits, userId, budget, events);
     Promise<Void> received = Promise.promise();
     long watchdog = limits.minBytesPerSecond() > 0 ? watchRate(body, received) : -1;
     body.to(sink).onComplete(ar -> {
@@ -148,8 +150,10 @@ public final class UploadSession {
   }
 
   private void log(String outcome, Throwable cause) {
-    long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos);
+    long nanos = System.nanoTime() - startedNanos;
+    long millis = TimeUnit.NANOSECONDS.toMillis(nanos);
     long bytes = sink == null ? 0 : sink.size();
+    events.finished(outcome, bytes, nanos);
     if (cause == null || cause instanceof ProblemException || cause instanceof HttpClosedException) {
       LOG.info("upload user={} bytes={} durationMs={} outcome={}", userId, bytes, millis, outcome);
     } else {

@@ -51,6 +51,7 @@ public final class UploadSink implements WriteStream<Buffer> {
   private long received;
   private long stored;
   private final WriteBudget budget;
+  private final UploadEvents events;
   private Buffer pending;
   private boolean pendingOwned;
   /** Bytes of the budget that {@link #pending} holds (0 when it did not get a share). */
@@ -63,7 +64,9 @@ public final class UploadSink implements WriteStream<Buffer> {
   private Promise<Void> idle;
   private String digest;
 
-  public UploadSink(StagedObject staged, ImageType declared, UploadLimits limits, long userId, WriteBudget budget) {
+  public UploadSink(StagedObject staged, ImageType declared, UploadLimits limits, long userId, WriteBudget budget,
+                    UploadEvents events) {
+    this.events = events;
     this.staged = staged;
     this.budget = budget;
     this.declared = declared;
@@ -84,6 +87,7 @@ public final class UploadSink implements WriteStream<Buffer> {
     }
     long before = received;
     received += chunk.length();
+    events.received(chunk.length());
     if (received > limits.maxBytes()) {
       return fail(Problem.PAYLOAD_TOO_LARGE.exception(
         "The avatar is larger than the limit of " + limits.maxBytes() + " bytes"));

@@ -61,6 +61,17 @@ public final class TestServer implements AutoCloseable {
 
   /** As {@link #start(Vertx, JsonObject)}, reaching the database by the URL {@code databaseUrl} gives (a proxy's). */
   public static TestServer start(Vertx vertx, JsonObject overrides, java.util.function.Function<TestDatabase, String> databaseUrl) {
+    return start(vertx, overrides, databaseUrl, new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+      io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT));
+  }
+
+  /** As {@link #start(Vertx, JsonObject)}, the server's meters (and /metrics) in {@code registry}. */
+  public static TestServer start(Vertx vertx, JsonObject overrides, io.micrometer.prometheusmetrics.PrometheusMeterRegistry registry) {
+    return start(vertx, overrides, TestDatabase::serverUrl, registry);
+  }
+
+  private static TestServer start(Vertx vertx, JsonObject overrides, java.util.function.Function<TestDatabase, String> databaseUrl,
+                                  io.micrometer.prometheusmetrics.PrometheusMeterRegistry registry) {
     Path dataDir;
     try {
       dataDir = Files.createTempDirectory("avatar-test-");
@@ -79,7 +90,7 @@ public final class TestServer implements AutoCloseable {
       JsonObject merged = json.getJsonObject(section, new JsonObject()).mergeIn(overrides.getJsonObject(section));
       json.put(section, merged);
     }
-    AvatarServer server = AvatarServer.start(vertx, ServerConfig.fromJson(json)).await();
+    AvatarServer server = AvatarServer.start(vertx, ServerConfig.fromJson(json), registry).await();
     return new TestServer(server, database, dataDir, new Tokens(vertx, SECRET.getBytes(StandardCharsets.UTF_8)));
   }
 
