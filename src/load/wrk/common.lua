@@ -64,12 +64,13 @@ function M.run(build)
   end
 
   function done(summary, latency, requests)
-    M.report(threads)
+    M.report(threads, summary, latency)
   end
 end
 
--- Prints the HTTP statuses all threads saw: a run with 4xx/5xx is not a clean benchmark.
-function M.report(threads)
+-- Prints the HTTP statuses all threads saw (a run with 4xx/5xx is not a clean benchmark), then one
+-- machine-readable line for the benchmark runner (src/load/bench/bench.py).
+function M.report(threads, summary, latency)
   local totals = {}
   for _, thread in ipairs(threads) do
     for status, count in pairs(thread:get("statuses")) do
@@ -81,6 +82,16 @@ function M.report(threads)
     line = line .. string.format(" %d=%d", status, count)
   end
   io.write(line .. "\n")
+  local ok = 0
+  for status, count in pairs(totals) do
+    if status >= 200 and status < 300 then
+      ok = ok + count
+    end
+  end
+  local e = summary.errors
+  io.write(string.format("RESULT requests=%d ok=%d duration_us=%d p50_us=%d p99_us=%d socket_errors=%d\n",
+    summary.requests, ok, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.connect + e.read + e.write + e.timeout))
 end
 
 return M

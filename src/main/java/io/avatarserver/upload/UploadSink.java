@@ -37,6 +37,7 @@ import java.util.List;
 public final class UploadSink implements WriteStream<Buffer> {
 
   private static final Logger LOG = LoggerFactory.getLogger(UploadSink.class);
+  private static final io.netty.buffer.ByteBufAllocator ALLOCATOR = io.netty.buffer.PooledByteBufAllocator.DEFAULT;
 
   private final StagedObject staged;
   private final ImageType declared;
@@ -58,6 +59,9 @@ public final class UploadSink implements WriteStream<Buffer> {
   private int pendingReserved;
   /** Bytes of the budget the write in flight holds. */
   private int writingReserved;
+  /** The pooled off-heap memory behind {@link #pending} and behind the write in flight, when coalescing. */
+  private io.netty.buffer.ByteBuf pendingDirect;
+  private io.netty.buffer.ByteBuf writingDirect;
   private boolean writing;
   private Throwable failure;
   private Handler<Void> drainHandler;
@@ -130,7 +134,11 @@ public final class UploadSink implements WriteStream<Buffer> {
     if (pending == null) {
       if (writing && chunk.length() < limits.writeBufferBytes() && budget.tryReserve(limits.writeBufferBytes())) {
         // A write is in flight: gather what arrives meanwhile into one larger write.
-        pending = Buffer.buffer(limits.writeBufferBytes()).appendBuffer(chunk);
+        // Off-heap and pooled: the file write needs no copy into a temporary direct buffer, and the
+        // memory goes back to the pool (not to the garbage collector) once written.
+        // (Vert.x wraps it as unreleasable: the raw ByteBuf is kept to release it.)
+        pendingDirect = ALLOCATOR.directBuffer(limits.writeBufferBytes());
+        pending = BufferInternal.buffer(pendingDirect).appendBuffer(chunk);
         pendingOwned = true;
         pendingReserved = limits.writeBufferBytes();
       } else {
@@ -153,9 +161,15 @@ public final class UploadSink implements WriteStream<Buffer> {
     pending = null;
     writingReserved = pendingReserved;
     pendingReserved = 0;
+    writingDirect = pendingDirect;
+    pendingDirect = null;
     writing = true;
     staged.write(out).onComplete(ar -> {
       writing = false;
+      if (writingDirect != null) {
+        writingDirect.release();
+        writingDirect = null;
+      }
       budget.release(writingReserved);
       writingReserved = 0;
       if (ar.failed()) {
@@ -163,9 +177,13 @@ public final class UploadSink implements WriteStream<Buffer> {
       }
       if (failure != null) {
         // Nothing more is written: what waits is dropped, and its share returned.
-        pending = null;
+        if (pendingDirect != null) {
+          pendingDirect.release();
+          pendingDirect = null;
+        }
         budget.release(pendingReserved);
         pendingReserved = 0;
+        pending = null;
       } else if (pending != null) {
         flush();
       }

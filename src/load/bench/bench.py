@@ -1,0 +1,317 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark: avatar-server on PostgreSQL against nginx WebDAV PUT, same machine, same load.
+
+    python3 src/load/bench/bench.py [--rounds 3] [--duration 10] [--connections 64] [--xmx 256m]
+
+Run from the project root. Installs wrk and nginx-light with apt-get when they are missing, builds
+the jar when it is missing, makes sure PostgreSQL is up and creates a fresh database for the run.
+For each body size (256 KiB, 1 MiB, 5 MiB) it runs wrk with 64 connections against the server and
+against nginx, alternating which goes first in each round, then does the same with GETs of the same
+files. It prints one table of medians over the rounds: req/s, MB/s, p50 and p99 latency, the peak RSS
+of the server process (and of nginx's workers), the server's peak heap (from /metrics), and the
+ratio to nginx. The machine is shared and noisy: only the side-by-side ratios mean much.
+"""
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import zlib
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+JAR = os.path.join(ROOT, "target", "avatar-server.jar")
+SERVER_PORT = 18080
+NGINX_PORT = 18090
+SECRET = "bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
+SIZES = [("256 KiB", 256 * 1024), ("1 MiB", 1024 * 1024), ("5 MiB", 5 * 1024 * 1024)]
+USERS = 256
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def run(command, **kwargs):
+    return subprocess.run(command, check=True, **kwargs)
+
+
+def ensure_tools():
+    missing = [p for p, b in (("wrk", "wrk"), ("nginx-light", "nginx")) if shutil.which(b) is None
+               and not os.path.exists("/usr/sbin/" + b)]
+    if missing:
+        log("installing " + " ".join(missing))
+        run(["apt-get", "update", "-qq"])
+        run(["apt-get", "install", "-y", "-qq"] + missing, env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+    if not os.path.exists(JAR):
+        log("building the jar")
+        run(["mvn", "-q", "-DskipTests", "package"], cwd=ROOT)
+
+
+def ensure_postgres():
+    if subprocess.run(["pg_isready", "-h", "127.0.0.1", "-q"]).returncode != 0:
+        version = os.listdir("/etc/postgresql")[0]
+        run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"])
+        time.sleep(2)
+    for sql in ("DROP DATABASE IF EXISTS avatar_bench", "CREATE DATABASE avatar_bench"):
+        run(["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-c", sql])
+
+
+def png(size, seed):
+    """A valid 2x2 PNG of exactly `size` bytes: a private ancillary chunk of random bytes fills it."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff)
+    raw = b"\x00\xff\x00\x00\x00\x00\x00" + b"\x00\x00\x00\x00\x00\xff\x00"
+    head = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)) \
+        + chunk(b"IDAT", zlib.compress(raw))
+    tail = chunk(b"IEND", b"")
+    padding = size - len(head) - len(tail) - 12
+    rng = random.Random(seed)
+    return head + chunk(b"prVt", bytes(rng.getrandbits(8) for _ in range(padding))) + tail
+
+
+def rss_kib(pids):
+    total = 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/status" % pid) as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def heap_bytes():
+    try:
+        text = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % SERVER_PORT, timeout=2).read().decode()
+    except OSError:
+        return 0
+    return sum(float(m.group(1)) for m in re.finditer(r'^jvm_memory_used_bytes\{area="heap"[^}]*\} (\S+)', text, re.M))
+
+
+class Sampler:
+    """Samples RSS (and the server's heap) while a run goes on; keeps the peaks."""
+
+    def __init__(self, pids, heap):
+        self.pids, self.heap = pids, heap
+        self.rss = self.heap_peak = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.thread.start()
+
+    def loop(self):
+        n = 0
+        while not self.stop.is_set():
+            self.rss = max(self.rss, rss_kib(self.pids()))
+            if self.heap and n % 3 == 0:
+                self.heap_peak = max(self.heap_peak, heap_bytes())
+            n += 1
+            self.stop.wait(0.2)
+
+    def finish(self):
+        self.stop.set()
+        self.thread.join()
+        return self.rss * 1024, self.heap_peak
+
+
+def wrk(script, url, env, args):
+    command = ["wrk", "-t2", "-c%d" % args.connections, "-d%ds" % args.duration, "--timeout", "30s",
+               "-s", script, url]
+    out = subprocess.run(command, cwd=ROOT, env=dict(os.environ, **env), capture_output=True, text=True, check=True).stdout
+    m = re.search(r"RESULT requests=(\d+) ok=(\d+) duration_us=(\d+) p50_us=(\d+) p99_us=(\d+) socket_errors=(\d+)", out)
+    if not m:
+        raise RuntimeError("no RESULT line from wrk:\n" + out)
+    requests, ok, duration, p50, p99, errors = map(int, m.groups())
+    statuses = re.search(r"statuses:.*", out).group(0)
+    if ok != requests:
+        log("  warning: not all answers were 2xx: " + statuses)
+    return {"rps": ok / (duration / 1e6), "p50": p50 / 1000, "p99": p99 / 1000, "ok": ok, "requests": requests,
+            "errors": errors}
+
+
+def children(pid):
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(p) for p in f.read().split()]
+    except OSError:
+        return []
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--warmup", type=int, default=20, help="seconds of unmeasured load on each target first")
+    parser.add_argument("--xmx", default="256m", help="the server's maximum heap")
+    parser.add_argument("--sizes", default="256K,1M,5M", help="PUT body sizes to run, of 256K, 1M, 5M")
+    parser.add_argument("--no-get", action="store_true", help="skip the GET comparison")
+    args = parser.parse_args()
+    wanted = {"256K": "256 KiB", "1M": "1 MiB", "5M": "5 MiB"}
+    run_sizes = [(l, s) for l, s in SIZES if l in {wanted[w] for w in args.sizes.split(",")}]
+
+    ensure_tools()
+    ensure_postgres()
+    work = tempfile.mkdtemp(prefix="avatar-bench-", dir="/var/tmp")
+    log("work directory " + work)
+    images = {}
+    for label, size in SIZES:
+        images[label] = os.path.join(work, "body-%d.png" % size)
+        with open(images[label], "wb") as f:
+            f.write(png(size, size))
+
+    config = os.path.join(work, "server.json")
+    with open(config, "w") as f:
+        json.dump({
+            "http": {"host": "127.0.0.1", "port": SERVER_PORT},
+            "storage": {"dataDir": os.path.join(work, "server")},
+            "database": {"url": "postgresql://postgres@127.0.0.1:5432/avatar_bench"},
+            "auth": {"jwtSecret": SECRET},
+            # A load test is many writes per user: the per-user and per-address rates are lifted.
+            "limits": {"userWritesPerMinute": 0, "addressWritesPerSecond": 0, "maxUploadsPerUser": 0},
+        }, f)
+    env = dict(os.environ, AVATAR_CONFIG=config, AVATAR_LOG_LEVEL="WARN")
+    server_log = open(os.path.join(work, "server.log"), "w")
+    server = subprocess.Popen(["java", "-Xmx" + args.xmx, "-jar", JAR], cwd=ROOT, env=env, stdout=server_log,
+                              stderr=subprocess.STDOUT)
+
+    nginx_dir = os.path.join(work, "nginx")
+    for d in ("root/dav", "root/files", "tmp", "logs"):
+        os.makedirs(os.path.join(nginx_dir, d))
+    with open(os.path.join(nginx_dir, "nginx.conf"), "w") as f:
+        f.write("""
+user root;
+worker_processes 2;
+pid %(d)s/nginx.pid;
+error_log %(d)s/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 1000000;
+  client_max_body_size 11m;
+  client_body_temp_path %(d)s/tmp;
+  server {
+    listen 127.0.0.1:%(port)d;
+    root %(d)s/root;
+    location /dav/ { dav_methods PUT; create_full_put_path on; }
+    location /files/ { }
+  }
+}
+""" % {"d": nginx_dir, "port": NGINX_PORT})
+    nginx_bin = shutil.which("nginx") or "/usr/sbin/nginx"
+    nginx = subprocess.Popen([nginx_bin, "-p", nginx_dir, "-c", os.path.join(nginx_dir, "nginx.conf"),
+                              "-g", "daemon off;"])
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen("http://127.0.0.1:%d/health/ready" % SERVER_PORT, timeout=1)
+                break
+            except OSError:
+                time.sleep(0.5)
+        tokens = os.path.join(work, "tokens.txt")
+        run(["java", "-jar", JAR, "users", "create", "--count", str(USERS), "--tokens", tokens,
+             "--url", "http://127.0.0.1:%d" % SERVER_PORT], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+
+        targets = {
+            "avatar-server": ("src/load/wrk/upload.lua", "http://127.0.0.1:%d" % SERVER_PORT,
+                              lambda: [server.pid], True),
+            "nginx": ("src/load/wrk/nginx-dav.lua", "http://127.0.0.1:%d" % NGINX_PORT,
+                      lambda: children(nginx.pid), False),
+        }
+        results = {}
+
+        def measure(kind, label, name, extra_env, script=None):
+            default_script, url, pids, heap = targets[name]
+            sampler = Sampler(pids, heap)
+            r = wrk(script or default_script, url, dict(extra_env, TOKENS=tokens), args)
+            r["rss"], r["heap"] = sampler.finish()
+            results.setdefault((kind, label, name), []).append(r)
+            log("  %-4s %-8s %-13s %8.1f req/s  p50 %7.1f ms  p99 %7.1f ms  RSS %5.0f MiB" % (
+                kind, label, name, r["rps"], r["p50"], r["p99"], r["rss"] / 2 ** 20))
+
+        order = ["avatar-server", "nginx"]
+        # Warm-up, not measured: the JVM compiles its hot paths during the first tens of seconds (C2 took
+        # 40 % of a core 10 s into a cold run); the steady state is what a long-running server shows.
+        log("warming up for %d s each" % args.warmup)
+        for name in order:
+            default_script, url, _, _ = targets[name]
+            wrk(default_script, url, {"IMAGE": images[SIZES[1][0]], "TOKENS": tokens},
+                argparse.Namespace(connections=args.connections, duration=args.warmup))
+        for label, size in run_sizes:
+            for rnd in range(args.rounds):
+                for name in (order if rnd % 2 == 0 else order[::-1]):
+                    measure("PUT", label, name, {"IMAGE": images[label]})
+
+        if args.no_get:
+            print_table(results, dict(SIZES), args)
+            return
+        # GET: the same 256 KiB file from both, every user's avatar on the server, FILES copies in nginx.
+        label = SIZES[0][0]
+        body = open(images[label], "rb").read()
+        for line in open(tokens):
+            uid, token = line.split()
+            req = urllib.request.Request("http://127.0.0.1:%d/users/%s/avatar" % (SERVER_PORT, uid), data=body,
+                                         method="PUT", headers={"Authorization": "Bearer " + token,
+                                                                "Content-Type": "image/png"})
+            urllib.request.urlopen(req).read()
+        for i in range(USERS):
+            shutil.copy(images[label], os.path.join(nginx_dir, "root", "files", "%d.img" % i))
+        for rnd in range(args.rounds):
+            for name in (order if rnd % 2 == 0 else order[::-1]):
+                if name == "avatar-server":
+                    measure("GET", label, name, {"IMAGE": images[label], "READ_PERCENT": "100"},
+                            script="src/load/wrk/mixed.lua")
+                else:
+                    measure("GET", label, name, {"IMAGE": images[label], "METHOD": "GET", "FILES": str(USERS)})
+
+        print_table(results, dict(SIZES), args)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        nginx.send_signal(signal.SIGQUIT)
+        server.wait(60)
+        nginx.wait(60)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def print_table(results, sizes, args):
+    def med(rows, key):
+        return statistics.median(r[key] for r in rows)
+
+    print()
+    print("wrk -t2 -c%d, %d s per run, %d rounds interleaved; medians. Server: -Xmx%s, PostgreSQL; nginx: 2 workers."
+          % (args.connections, args.duration, args.rounds, args.xmx))
+    print()
+    print("| load | target | req/s | MB/s | p50 ms | p99 ms | RSS peak MiB | heap peak MiB | req/s vs nginx | p99 vs nginx |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for (kind, label) in sorted({(k, l) for (k, l, _) in results}, key=lambda kl: (kl[0] != "PUT", sizes[kl[1]])):
+        base = results.get((kind, label, "nginx"))
+        for name in ("avatar-server", "nginx"):
+            rows = results.get((kind, label, name))
+            if not rows:
+                continue
+            rps = med(rows, "rps")
+            mbs = rps * sizes[label] / 1e6
+            ratio = rps / med(base, "rps") if base and med(base, "rps") else float("nan")
+            p99_ratio = med(rows, "p99") / med(base, "p99") if base and med(base, "p99") else float("nan")
+            heap = "%.0f" % (max(r["heap"] for r in rows) / 2 ** 20) if name == "avatar-server" else "–"
+            print("| %s %s | %s | %.0f | %.1f | %.1f | %.1f | %.0f | %s | %s | %s |" % (
+                kind, label, name, rps, mbs, med(rows, "p50"), med(rows, "p99"),
+                max(r["rss"] for r in rows) / 2 ** 20, heap,
+                "%.2f×" % ratio if name != "nginx" else "1", "%.2f×" % p99_ratio if name != "nginx" else "1"))
+
+
+if __name__ == "__main__":
+    main()
