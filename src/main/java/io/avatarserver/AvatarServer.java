@@ -150,9 +150,6 @@ public final class AvatarServer {
       .setHandle100ContinueAutomatically(false)
       .setIdleTimeout(http.idleTimeoutSeconds())
       .setMaxHeaderSize(http.maxHeaderBytes())
-      // Body chunks of up to 64 KiB instead of 8 KiB: as much as one socket read brings, so fewer, larger
-      // buffers flow through the pipe, the hash and the file writes (measured faster; see the README).
-      .setMaxChunkSize(64 * 1024)
       .setTcpNoDelay(true)
       // No cleartext HTTP/2 upgrade: browsers speak HTTP/2 only over TLS, and without h2c the HTTP/1
       // pipeline exists before the first byte is read, so StrictRequestDecoder can take its place.

@@ -1,0 +1,306 @@
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import java.util.zip.CRC32;
+
+/**
+ * Bounded-memory proof: the server with {@code -Xmx64m} and its default limits takes N (1,000) concurrent
+ * 5 MiB uploads from slow clients, all in flight at once, and every one completes.
+ *
+ * <pre>
+ *   mvn -q -DskipTests package
+ *   java src/load/memory/MemoryProof.java [--uploads 1000] [--size-mib 5] [--rate-kib 64] [--xmx 64m]
+ * </pre>
+ *
+ * Run from the project root, with PostgreSQL on 127.0.0.1:5432 (database {@code test}); it creates the
+ * database {@code avatar_memory} for the run. One NIO thread drives all the clients: each sends its
+ * head, then its body at {@code --rate-kib} KiB/s. It samples the server's RSS (/proc) and heap
+ * (/metrics) every half second, checks that all uploads were in flight at the same time
+ * ({@code avatar_uploads_in_flight}), and prints peak heap, peak RSS, the RSS before the uploads, and the
+ * per-upload overhead: (peak RSS − RSS before) ÷ uploads. Exit status 0 only when every upload got 201.
+ */
+public final class MemoryProof {
+
+  static final String SECRET = "memory-proof-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
+  static final int PORT = 18070;
+
+  public static void main(String[] args) throws Exception {
+    int uploads = intArg(args, "--uploads", 1000);
+    int sizeMib = intArg(args, "--size-mib", 5);
+    int rateKib = intArg(args, "--rate-kib", 64);
+    String xmx = stringArg(args, "--xmx", "64m");
+
+    run("psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-c", "DROP DATABASE IF EXISTS avatar_memory");
+    run("psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-c", "CREATE DATABASE avatar_memory");
+    Path work = Files.createTempDirectory(Path.of("/var/tmp"), "avatar-memory-");
+    Path config = work.resolve("config.json");
+    // Default limits; only the port, the data directory, the database and the secret are set.
+    Files.writeString(config, "{\"http\":{\"host\":\"127.0.0.1\",\"port\":" + PORT + "},\"storage\":{\"dataDir\":\""
+      + work.resolve("data") + "\"},\"database\":{\"url\":\"postgresql://postgres@127.0.0.1:5432/avatar_memory\"},"
+      + "\"auth\":{\"jwtSecret\":\"" + SECRET + "\"}}");
+    ProcessBuilder builder = new ProcessBuilder("java", "-Xmx" + xmx, "-jar", "target/avatar-server.jar")
+      .redirectErrorStream(true).redirectOutput(work.resolve("server.log").toFile());
+    builder.environment().put("AVATAR_CONFIG", config.toString());
+    builder.environment().put("AVATAR_LOG_LEVEL", "WARN");
+    Process server = builder.start();
+    int exit = 1;
+    try {
+      awaitReady();
+      Path tokens = work.resolve("tokens.txt");
+      ProcessBuilder create = new ProcessBuilder("java", "-jar", "target/avatar-server.jar", "users", "create",
+        "--count", String.valueOf(uploads), "--tokens", tokens.toString(), "--url", "http://127.0.0.1:" + PORT)
+        .inheritIO();
+      create.environment().put("AVATAR_CONFIG", config.toString());
+      if (create.start().waitFor() != 0) {
+        throw new IllegalStateException("users create failed");
+      }
+      List<String[]> users = Files.readAllLines(tokens).stream().map(l -> l.split(" ")).toList();
+      byte[] body = png(sizeMib * 1024 * 1024);
+
+      Thread.sleep(2000);
+      long rssBefore = rss(server.pid());
+      Sampler sampler = new Sampler(server.pid());
+      sampler.start();
+      long started = System.nanoTime();
+      Result result = drive(users, body, rateKib * 1024, sampler);
+      sampler.done = true;
+      sampler.join();
+      double seconds = (System.nanoTime() - started) / 1e9;
+
+      System.out.printf("%n%d uploads of %d MiB at %d KiB/s each, server -Xmx%s, default limits, PostgreSQL%n",
+        uploads, sizeMib, rateKib, xmx);
+      System.out.printf("completed with 201: %d of %d (other answers: %s) in %.0f s%n", result.created, uploads,
+        result.others, seconds);
+      System.out.printf("uploads in flight at once (server gauge, peak): %.0f%n", sampler.inFlightPeak);
+      System.out.printf("heap used, peak: %.1f MiB%n", sampler.heapPeak / 1048576.0);
+      System.out.printf("RSS before: %.1f MiB, peak: %.1f MiB%n", rssBefore / 1048576.0, sampler.rssPeak / 1048576.0);
+      System.out.printf("per-upload overhead: (peak RSS - RSS before) / uploads = %.1f KiB%n",
+        (sampler.rssPeak - rssBefore) / 1024.0 / uploads);
+      exit = result.created == uploads && sampler.inFlightPeak >= uploads ? 0 : 1;
+      if (exit != 0) {
+        System.out.println("FAILED: not every upload completed, or they were not all in flight at once");
+      }
+    } finally {
+      server.destroy();
+      server.waitFor(60, TimeUnit.SECONDS);
+      try (Stream<Path> walk = Files.walk(work)) {
+        walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+    System.exit(exit);
+  }
+
+  record Result(int created, List<Integer> others) {
+  }
+
+  /** One selector thread: connect everyone, send every head and a first slice, then pace the bodies. */
+  static Result drive(List<String[]> users, byte[] body, int bytesPerSecond, Sampler sampler) throws IOException {
+    final class Client {
+      final SocketChannel channel;
+      final ByteBuffer head;
+      long sent;
+      final StringBuilder answer = new StringBuilder();
+      int status;
+
+      Client(SocketChannel channel, ByteBuffer head) {
+        this.channel = channel;
+        this.head = head;
+      }
+    }
+    Selector selector = Selector.open();
+    List<Client> clients = new ArrayList<>();
+    for (String[] user : users) {
+      SocketChannel channel = SocketChannel.open(new InetSocketAddress("127.0.0.1", PORT));
+      channel.configureBlocking(false);
+      String head = "PUT /users/" + user[0] + "/avatar HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + user[1]
+        + "\r\nContent-Type: image/png\r\nContent-Length: " + body.length + "\r\n\r\n";
+      Client client = new Client(channel, ByteBuffer.wrap(head.getBytes(StandardCharsets.US_ASCII)));
+      channel.register(selector, SelectionKey.OP_READ, client);
+      clients.add(client);
+    }
+    int slice = Math.max(1024, bytesPerSecond / 10);
+    long start = System.nanoTime();
+    int finished = 0;
+    ByteBuffer read = ByteBuffer.allocate(4096);
+    while (finished < clients.size()) {
+      double elapsed = (System.nanoTime() - start) / 1e9;
+      long allowed = (long) (elapsed * bytesPerSecond) + slice;
+      for (Client c : clients) {
+        if (c.head.hasRemaining()) {
+          c.channel.write(c.head);
+        }
+        while (!c.head.hasRemaining() && c.sent < body.length && c.sent < allowed && c.status == 0) {
+          int n = (int) Math.min(Math.min(slice, body.length - c.sent), allowed - c.sent);
+          int written = c.channel.write(ByteBuffer.wrap(body, (int) c.sent, n));
+          c.sent += written;
+          if (written < n) {
+            break; // the socket is full: the server is pushing back; try again next round
+          }
+        }
+      }
+      selector.select(100);
+      for (SelectionKey key : selector.selectedKeys()) {
+        Client c = (Client) key.attachment();
+        read.clear();
+        int n = c.channel.read(read);
+        if (n > 0) {
+          c.answer.append(new String(read.array(), 0, n, StandardCharsets.ISO_8859_1));
+        }
+        Matcher m = STATUS.matcher(c.answer);
+        if ((m.find() || n < 0) && c.status == 0) {
+          c.status = m.find(0) ? Integer.parseInt(m.group(1)) : -1;
+          finished++;
+          key.cancel();
+          c.channel.close();
+        }
+      }
+      selector.selectedKeys().clear();
+    }
+    int created = 0;
+    List<Integer> others = new ArrayList<>();
+    for (Client c : clients) {
+      if (c.status == 201) {
+        created++;
+      } else {
+        others.add(c.status);
+      }
+    }
+    return new Result(created, others);
+  }
+
+  static final Pattern STATUS = Pattern.compile("^HTTP/1\\.1 (\\d{3})");
+
+  static final class Sampler extends Thread {
+    final long pid;
+    volatile boolean done;
+    long rssPeak;
+    double heapPeak;
+    double inFlightPeak;
+
+    Sampler(long pid) {
+      this.pid = pid;
+      setDaemon(true);
+    }
+
+    @Override
+    public void run() {
+      HttpClient http = HttpClient.newHttpClient();
+      while (!done) {
+        rssPeak = Math.max(rssPeak, rss(pid));
+        try {
+          String text = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + PORT + "/metrics")).build(),
+            HttpResponse.BodyHandlers.ofString()).body();
+          double heap = 0;
+          Matcher m = Pattern.compile("(?m)^jvm_memory_used_bytes\\{area=\"heap\"[^}]*\\} (\\S+)").matcher(text);
+          while (m.find()) {
+            heap += Double.parseDouble(m.group(1));
+          }
+          heapPeak = Math.max(heapPeak, heap);
+          Matcher f = Pattern.compile("(?m)^avatar_uploads_in_flight (\\S+)").matcher(text);
+          if (f.find()) {
+            inFlightPeak = Math.max(inFlightPeak, Double.parseDouble(f.group(1)));
+          }
+          Thread.sleep(500);
+        } catch (Exception e) {
+          // The server is busy: sample again.
+        }
+      }
+    }
+  }
+
+  static long rss(long pid) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("\\D", "")) * 1024;
+        }
+      }
+    } catch (IOException e) {
+      return 0;
+    }
+    return 0;
+  }
+
+  static void awaitReady() throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    for (int i = 0; i < 120; i++) {
+      try {
+        if (http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + PORT + "/health/ready")).build(),
+          HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+          return;
+        }
+      } catch (IOException e) {
+        // Not listening yet.
+      }
+      Thread.sleep(500);
+    }
+    throw new IllegalStateException("the server did not become ready");
+  }
+
+  /** A valid 2×2 PNG of exactly {@code size} bytes, filled by a private ancillary chunk. */
+  static byte[] png(int size) throws IOException {
+    // zlib of two filtered rows: a red and a black pixel, then a black and a green one.
+    byte[] idat = {0x78, (byte) 0x9c, 0x63, (byte) 0xf8, (byte) 0xcf, 0x00, 0x07, (byte) 0xff, 0x19, 0x00, 0x0e,
+      (byte) 0xff, 0x01, (byte) 0xff};
+    ByteBuffer out = ByteBuffer.allocate(size);
+    out.put(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
+    chunk(out, "IHDR", ByteBuffer.allocate(13).putInt(2).putInt(2).put((byte) 8).put((byte) 2).put((byte) 0)
+      .put((byte) 0).put((byte) 0).array());
+    chunk(out, "IDAT", idat);
+    byte[] padding = new byte[size - out.position() - 12 - 12];
+    new Random(1).nextBytes(padding);
+    chunk(out, "prVt", padding);
+    chunk(out, "IEND", new byte[0]);
+    return out.array();
+  }
+
+  static void chunk(ByteBuffer out, String type, byte[] data) {
+    byte[] t = type.getBytes(StandardCharsets.US_ASCII);
+    CRC32 crc = new CRC32();
+    crc.update(t);
+    crc.update(data);
+    out.putInt(data.length).put(t).put(data).putInt((int) crc.getValue());
+  }
+
+  static void run(String... command) throws Exception {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    try (InputStream in = p.getInputStream()) {
+      in.transferTo(System.err);
+    }
+    if (p.waitFor() != 0) {
+      throw new IllegalStateException(String.join(" ", command) + " failed");
+    }
+  }
+
+  static int intArg(String[] args, String name, int fallback) {
+    return Integer.parseInt(stringArg(args, name, String.valueOf(fallback)));
+  }
+
+  static String stringArg(String[] args, String name, String fallback) {
+    for (int i = 0; i < args.length - 1; i++) {
+      if (args[i].equals(name)) {
+        return args[i + 1];
+      }
+    }
+    return fallback;
+  }
+}
