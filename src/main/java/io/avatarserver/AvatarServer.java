@@ -164,6 +164,11 @@ public final class AvatarServer {
     return config;
   }
 
+  /** What the HTTP listeners route (the same on every event loop). */
+  public List<String> routes() {
+    return verticles.get(0).routes();
+  }
+
   public AvatarUploads uploads() {
     return uploads;
   }

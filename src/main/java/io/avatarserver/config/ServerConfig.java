@@ -23,11 +23,12 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
    * @param lingerMillis   after an early refusal (413, 404, …) while the client is still sending a body, how
    *                       long the server keeps reading and discarding it before closing the connection, so
    *                       the client sees the answer instead of a TCP reset; default 2000; 0 closes at once
+   * @param page           serve the upload page at {@code /}; default true
    * @param shutdownSeconds on SIGTERM, how long uploads in flight may take to finish before they are aborted
    *                       and cleaned up; default 30
    */
   public record Http(String host, int port, int instances, int idleTimeoutSeconds, int maxHeaderBytes, int maxHeaders,
-                     long lingerMillis, int shutdownSeconds) {
+                     long lingerMillis, int shutdownSeconds, boolean page) {
     public Http {
       requireRange("http.port", port, 0, 65535);
       requireRange("http.instances", instances, 0, 1024);
@@ -182,7 +183,8 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
         http.getInteger("maxHeaderBytes", 8192),
         http.getInteger("maxHeaders", 64),
         http.getLong("lingerMillis", 2000L),
-        http.getInteger("shutdownSeconds", 30)),
+        http.getInteger("shutdownSeconds", 30),
+        http.getBoolean("page", true)),
       new Storage(Path.of(storage.getString("dataDir", "./data")).toAbsolutePath().normalize(),
         storage.getLong("sweepGraceSeconds", 3600L),
         storage.getLong("sweepIntervalSeconds", 900L),

@@ -57,6 +57,7 @@ public final class ApiRouter {
     router.get("/users/:id/avatar").handler(avatars::get);
     router.head("/users/:id/avatar").handler(avatars::get);
     router.get("/users/:id/avatar/info").handler(avatars::info);
+    PageRoutes.mount(router, config.http().page());
 
     router.route().failureHandler(problems);
     for (int status : new int[] {400, 404, 405, 413, 415, 500}) {

@@ -14,6 +14,7 @@ public final class HttpServerVerticle extends VerticleBase {
   private final HttpServerOptions options;
   private final Function<io.vertx.core.Vertx, Router> routerFactory;
   private HttpServer server;
+  private Router router;
 
   public HttpServerVerticle(HttpServerOptions options, Function<io.vertx.core.Vertx, Router> routerFactory) {
     this.options = options;
@@ -22,8 +23,9 @@ public final class HttpServerVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    router = routerFactory.apply(vertx);
     return vertx.createHttpServer(options)
-      .requestHandler(routerFactory.apply(vertx))
+      .requestHandler(router)
       .invalidRequestHandler(ProblemResponder::invalidRequest)
       .connectionHandler(connection -> StrictRequestDecoder.install(connection, options))
       .listen()
@@ -36,6 +38,19 @@ public final class HttpServerVerticle extends VerticleBase {
    */
   public Future<Void> shutdown(java.time.Duration grace) {
     return server.shutdown(grace.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
+  /** Every method and path routed, as {@code "GET /users/:id/avatar"}; a trailing {@code *} for prefixes. */
+  public java.util.List<String> routes() {
+    java.util.List<String> routes = new java.util.ArrayList<>();
+    for (io.vertx.ext.web.Route route : router.getRoutes()) {
+      if (route.getPath() == null || route.methods() == null) {
+        continue; // handlers on every request: checks, failures
+      }
+      String path = route.getPath() + (route.isExactPath() ? "" : "*");
+      route.methods().forEach(method -> routes.add(method.name() + " " + path));
+    }
+    return routes;
   }
 
   public int actualPort() {

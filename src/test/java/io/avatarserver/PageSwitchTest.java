@@ -1,0 +1,26 @@
+package io.avatarserver;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+@DisplayName("http.page: false turns the upload page off; the API and its document stay")
+class PageSwitchTest extends ServerTestBase {
+
+  @BeforeAll
+  static void start(Vertx vertx) {
+    startServer(vertx, new JsonObject().put("http", new JsonObject().put("page", false)));
+  }
+
+  @Test
+  void pageOff() {
+    assertEquals(404, server.get("/").statusCode());
+    assertEquals(404, server.get("/page/app.js").statusCode());
+    assertEquals(200, server.get("/openapi.json").statusCode());
+    assertEquals(200, server.get("/health/live").statusCode());
+  }
+}
