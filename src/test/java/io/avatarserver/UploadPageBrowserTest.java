@@ -177,6 +177,20 @@ class UploadPageBrowserTest extends ServerTestBase {
   }
 
   @Test
+  @DisplayName("A file that is not JPEG, PNG, GIF or WebP is stopped before sending")
+  void wrongType() throws IOException {
+    long user = server.createUser("page-type");
+    java.io.ByteArrayOutputStream bmp = new java.io.ByteArrayOutputStream();
+    javax.imageio.ImageIO.write(new java.awt.image.BufferedImage(16, 16, java.awt.image.BufferedImage.TYPE_INT_RGB), "bmp", bmp);
+    open(user, server.tokenFor(user), file("picture.bmp", bmp.toByteArray()));
+    WebElement check = await(By.id("check"), WebElement::isDisplayed);
+    assertTrue(text(check).contains("is not a JPEG, PNG, GIF or WebP image"), text(check));
+    driver.findElement(By.id("upload")).click();
+    assertEquals("0", driver.findElement(By.id("progress")).getAttribute("value"), "nothing sent");
+    assertEquals(404, server.get("/users/" + user + "/avatar").statusCode());
+  }
+
+  @Test
   @DisplayName("A wrong token shows the 401 message in words a person understands")
   void wrongToken() throws IOException {
     long user = server.createUser("page-401");
