@@ -159,7 +159,7 @@ def main():
     parser.add_argument("--no-get", action="store_true", help="skip the GET comparison")
     args = parser.parse_args()
     wanted = {"256K": "256 KiB", "1M": "1 MiB", "5M": "5 MiB"}
-    run_sizes = [(l, s) for l, s in SIZES if l in {wanted[w] for w in args.sizes.split(",")}]
+    run_sizes = [(l, s) for l, s in SIZES if l in {wanted[w] for w in args.sizes.split(",") if w}]
 
     ensure_tools()
     ensure_postgres()
