@@ -177,6 +177,48 @@ class UploadPageBrowserTest extends ServerTestBase {
   }
 
   @Test
+  @DisplayName("Keyboard alone: Tab reaches user id, token, file, Upload and Delete in order; Enter uploads")
+  void keyboardOnly() throws IOException {
+    long user = server.createUser("page-keyboard");
+    Path image = file("keys.jpg", Bodies.fixture("images/avatar-256.jpg"));
+    driver.get("http://127.0.0.1:" + server.port() + "/");
+    List<String> order = new java.util.ArrayList<>();
+    org.openqa.selenium.interactions.Actions keys = new org.openqa.selenium.interactions.Actions(driver);
+    for (int i = 0; i < 8; i++) {
+      keys.sendKeys(org.openqa.selenium.Keys.TAB).perform();
+      String id = driver.switchTo().activeElement().getAttribute("id");
+      order.add(id == null || id.isEmpty() ? driver.switchTo().activeElement().getTagName() : id);
+      if ("user-id".equals(id)) {
+        keys.sendKeys(String.valueOf(user)).perform();
+      } else if ("token".equals(id)) {
+        keys.sendKeys(server.tokenFor(user)).perform();
+      } else if ("file".equals(id)) {
+        // Choosing the file itself opens the system dialog; Selenium sets it on the focused input instead.
+        driver.switchTo().activeElement().sendKeys(image.toAbsolutePath().toString());
+      }
+    }
+    assertEquals(List.of("user-id", "token", "file", "upload", "delete"), order.subList(order.indexOf("user-id"),
+      order.indexOf("user-id") + 5), order.toString());
+    driver.findElement(By.id("upload")).sendKeys(org.openqa.selenium.Keys.ENTER);
+    await(By.id("result"), WebElement::isDisplayed);
+    assertEquals("256 × 256", text(driver.findElement(By.id("info-dimensions"))));
+  }
+
+  @Test
+  @DisplayName("Phone-sized (375 px wide): nothing overflows sideways, every control is on screen")
+  void phoneSized() {
+    driver.manage().window().setSize(new org.openqa.selenium.Dimension(375, 812));
+    driver.get("http://127.0.0.1:" + server.port() + "/");
+    JavascriptExecutor js = (JavascriptExecutor) driver;
+    assertEquals(Boolean.TRUE, js.executeScript(
+      "return document.documentElement.scrollWidth <= window.innerWidth;"), "horizontal overflow");
+    Object offscreen = js.executeScript("return [...document.querySelectorAll('input, button, progress')]"
+      + ".filter(e => { const r = e.getBoundingClientRect(); return r.left < 0 || r.right > window.innerWidth; })"
+      + ".map(e => e.id);");
+    assertEquals(List.of(), offscreen);
+  }
+
+  @Test
   @DisplayName("A file that is not JPEG, PNG, GIF or WebP is stopped before sending")
   void wrongType() throws IOException {
     long user = server.createUser("page-type");
