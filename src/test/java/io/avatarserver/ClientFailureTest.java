@@ -46,8 +46,7 @@ class ClientFailureTest extends ServerTestBase {
     byte[] body = Bodies.png(1024 * 1024, 9);
 
     RawHttp raw = new RawHttp(server.port());
-    raw.write("PUT /users/" + user + "/avatar HTTP/1.1\r\nHost: t\r\n" + server.authHeader(user) + "Content-Type: image/png\r\n"
-      + "Content-Length: " + body.length + "\r\n\r\n");
+    raw.write(server.putHead(user, "image/png", body.length));
     raw.write(body, 0, sent);
     // Wait until the upload is really in progress (its temporary file exists) before vanishing.
     assertFalse(Eventually.await(server::stagedFiles, files -> !files.isEmpty(), Duration.ofSeconds(10)).isEmpty(),
@@ -104,8 +103,7 @@ class ClientFailureTest extends ServerTestBase {
         int sent = points[i];
         resets.add(pool.submit(() -> {
           RawHttp raw = new RawHttp(server.port());
-          raw.write("PUT /users/" + user + "/avatar HTTP/1.1\r\nHost: t\r\n" + server.authHeader(user)
-            + "Content-Type: image/png\r\nContent-Length: " + body.length + "\r\n\r\n");
+          raw.write(server.putHead(user, "image/png", body.length));
           raw.write(body, 0, sent);
           raw.reset();
           return null;
@@ -142,8 +140,7 @@ class ClientFailureTest extends ServerTestBase {
   void stalledClientDoesNotBlockOthers() {
     long staller = server.createUser("staller");
     try (RawHttp raw = new RawHttp(server.port())) {
-      raw.write("PUT /users/" + staller + "/avatar HTTP/1.1\r\nHost: t\r\n" + server.authHeader(staller) + "Content-Type: image/png\r\n"
-        + "Content-Length: 100000\r\n\r\n");
+      raw.write(server.putHead(staller, "image/png", 100_000));
       raw.write(Bodies.png(100_000, 4), 0, 5000);
       for (int i = 0; i < 5; i++) {
         long user = server.createUser("other-" + i);

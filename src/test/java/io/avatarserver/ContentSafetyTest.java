@@ -123,8 +123,7 @@ class ContentSafetyTest extends ServerTestBase {
     byte[] header = Bodies.fixture("hostile/pixel-flood-100000x100000.png");
     try (RawHttp raw = new RawHttp(server.port())) {
       // Announces 5 MiB, sends only the PNG signature and IHDR, then waits for the answer.
-      raw.write("PUT /users/" + user + "/avatar HTTP/1.1\r\nHost: t\r\n" + server.authHeader(user)
-        + "Content-Type: image/png\r\nContent-Length: " + (5 * 1024 * 1024) + "\r\n\r\n");
+      raw.write(server.putHead(user, "image/png", 5 * 1024 * 1024));
       raw.write(Arrays.copyOf(header, 33));
       String response = raw.readResponse();
       assertEquals(422, RawHttp.status(response), response);

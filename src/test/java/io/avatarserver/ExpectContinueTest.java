@@ -30,8 +30,7 @@ class ExpectContinueTest extends ServerTestBase {
     long user = server.createUser("expect-ok");
     byte[] body = Bodies.fixture("images/avatar-256.jpg");
     try (RawHttp raw = new RawHttp(server.port())) {
-      raw.write("PUT /users/" + user + "/avatar HTTP/1.1\r\nHost: t\r\n" + server.authHeader(user) + "Content-Type: image/jpeg\r\n"
-        + "Content-Length: " + body.length + "\r\nExpect: 100-continue\r\n\r\n");
+      raw.write(server.putHead(user, "image/jpeg", "Content-Length: " + body.length, "Expect: 100-continue\r\n"));
       String interim = raw.readHead();
       assertEquals(100, RawHttp.status(interim), interim);
       raw.write(body);
@@ -46,8 +45,7 @@ class ExpectContinueTest extends ServerTestBase {
   void tooLargeInsteadOfContinue() {
     long user = server.createUser("expect-413");
     try (RawHttp raw = new RawHttp(server.port())) {
-      raw.write("PUT /users/" + user + "/avatar HTTP/1.1\r\nHost: t\r\n" + server.authHeader(user) + "Content-Type: image/jpeg\r\n"
-        + "Content-Length: 11534336\r\nExpect: 100-continue\r\n\r\n");
+      raw.write(server.putHead(user, "image/jpeg", "Content-Length: 11534336", "Expect: 100-continue\r\n"));
       String response = raw.readResponse();
       assertEquals(413, RawHttp.status(response), response);
       assertTrue(raw.closedByServer(), "connection left open");

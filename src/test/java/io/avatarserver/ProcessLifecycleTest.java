@@ -90,7 +90,7 @@ class ProcessLifecycleTest {
     return process;
   }
 
-  private HttpResponse<byte[]> send(ServerProcess server, HttpRequest.Builder request) {
+  private HttpResponse<byte[]> send(HttpRequest.Builder request) {
     try {
       return client.send(request.timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofByteArray());
     } catch (IOException e) {
@@ -106,7 +106,7 @@ class ProcessLifecycleTest {
   }
 
   private long createUser(ServerProcess server, String name) {
-    HttpResponse<byte[]> created = send(server, request(server, "/users")
+    HttpResponse<byte[]> created = send(request(server, "/users")
       .header("Authorization", "Bearer " + tokens.mint(0, true, 3600)).header("Content-Type", "application/json")
       .POST(HttpRequest.BodyPublishers.ofString(new JsonObject().put("name", name).encode())));
     assertEquals(201, created.statusCode(), () -> new String(created.body()));
@@ -114,7 +114,7 @@ class ProcessLifecycleTest {
   }
 
   private HttpResponse<byte[]> put(ServerProcess server, long user, byte[] png) {
-    return send(server, request(server, "/users/" + user + "/avatar")
+    return send(request(server, "/users/" + user + "/avatar")
       .header("Authorization", "Bearer " + tokens.mint(user, false, 3600)).header("Content-Type", "image/png")
       .PUT(HttpRequest.BodyPublishers.ofByteArray(png)));
   }
@@ -169,13 +169,13 @@ class ProcessLifecycleTest {
 
     Map<String, Long> rows = new HashMap<>();
     for (long user : users) {
-      HttpResponse<byte[]> info = send(second, request(second, "/users/" + user + "/avatar/info").GET());
+      HttpResponse<byte[]> info = send(request(second, "/users/" + user + "/avatar/info").GET());
       if (info.statusCode() == 404) {
         continue;
       }
       assertEquals(200, info.statusCode());
       JsonObject row = new JsonObject(new String(info.body()));
-      HttpResponse<byte[]> get = send(second, request(second, "/users/" + user + "/avatar").GET());
+      HttpResponse<byte[]> get = send(request(second, "/users/" + user + "/avatar").GET());
       assertEquals(200, get.statusCode(), "the row's file is there");
       assertEquals(row.getLong("size"), (long) get.body().length, "never a truncated file");
       assertEquals(row.getString("sha256"), Bodies.sha256(get.body()), "the bytes are the row's");

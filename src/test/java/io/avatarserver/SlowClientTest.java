@@ -26,18 +26,13 @@ class SlowClientTest extends ServerTestBase {
       .put("upload", new JsonObject().put("minBytesPerSecond", 2000).put("minRateWindowSeconds", 1)));
   }
 
-  private static String head(long user, int length) {
-    return "PUT /users/" + user + "/avatar HTTP/1.1\r\nHost: t\r\nContent-Type: image/png\r\n" + server.authHeader(user)
-      + "Content-Length: " + length + "\r\n\r\n";
-  }
-
   @Test
   @DisplayName("A connection that goes silent mid-body is closed after the idle timeout; no file is left")
   void idleTimeout() {
     long user = server.createUser("idle");
     byte[] body = Bodies.png(200_000, 1);
     try (RawHttp raw = new RawHttp(server.port())) {
-      raw.write(head(user, body.length)).write(body, 0, 50_000);
+      raw.write(server.putHead(user, "image/png", body.length)).write(body, 0, 50_000);
       assertFalse(Eventually.await(server::stagedFiles, f -> !f.isEmpty(), Duration.ofSeconds(10)).isEmpty());
       // Then nothing: the rate check sees no progress either, so one of the two guards ends it.
       assertTrue(raw.closedByServer(), "a silent connection was kept open");
@@ -52,11 +47,10 @@ class SlowClientTest extends ServerTestBase {
     long user = server.createUser("trickle");
     byte[] body = Bodies.png(200_000, 2);
     try (RawHttp raw = new RawHttp(server.port())) {
-      raw.write(head(user, body.length));
+      raw.write(server.putHead(user, "image/png", body.length));
       // 100 bytes every 100 ms: 1000 B/s, half the minimum, yet never idle long enough for the idle timeout.
       int offset = 0;
-      String response = null;
-      while (offset < body.length && response == null) {
+      while (offset < body.length) {
         try {
           raw.write(body, offset, 100);
         } catch (RuntimeException closed) {
@@ -68,7 +62,7 @@ class SlowClientTest extends ServerTestBase {
           break;
         }
       }
-      response = raw.readResponse();
+      String response = raw.readResponse();
       assertEquals(408, RawHttp.status(response), response);
       assertTrue(response.contains("request-timeout"), response);
       assertTrue(offset < 60_000, "the trickle was not cut");
@@ -83,7 +77,7 @@ class SlowClientTest extends ServerTestBase {
     long user = server.createUser("steady");
     byte[] body = Bodies.png(30_000, 3);
     try (RawHttp raw = new RawHttp(server.port())) {
-      raw.write(head(user, body.length));
+      raw.write(server.putHead(user, "image/png", body.length));
       for (int offset = 0; offset < body.length; offset += 1000) {
         raw.write(body, offset, Math.min(1000, body.length - offset));
         Thread.sleep(50); // 20 KB/s, ten times the minimum

@@ -28,8 +28,7 @@ class UploadLimitsTest extends ServerTestBase {
   private static RawHttp startUpload(long user) {
     RawHttp raw = new RawHttp(server.port());
     byte[] body = Bodies.png(100_000, user);
-    raw.write("PUT /users/" + user + "/avatar HTTP/1.1\r\nHost: t\r\nContent-Type: image/png\r\n" + server.authHeader(user)
-      + "Content-Length: " + body.length + "\r\n\r\n").write(body, 0, 1000);
+    raw.write(server.putHead(user, "image/png", body.length)).write(body, 0, 1000);
     return raw;
   }
 

@@ -72,8 +72,7 @@ class UploadSizeTest extends ServerTestBase {
   void tooLargeBeforeAnyByte() {
     long user = server.createUser("early-413");
     try (RawHttp raw = new RawHttp(server.port())) {
-      raw.write("PUT /users/" + user + "/avatar HTTP/1.1\r\nHost: t\r\n" + server.authHeader(user) + "Content-Type: image/png\r\n"
-        + "Content-Length: " + (MAX + 1) + "\r\n\r\n");
+      raw.write(server.putHead(user, "image/png", MAX + 1));
       String response = raw.readResponse();
       assertEquals(413, RawHttp.status(response), response);
       assertTrue(response.toLowerCase().contains("connection: close"), response);
@@ -93,8 +92,7 @@ class UploadSizeTest extends ServerTestBase {
     long user = server.createUser("chunked-413");
     byte[] body = Bodies.png(MAX + 1, 3);
     try (RawHttp raw = new RawHttp(server.port())) {
-      raw.write("PUT /users/" + user + "/avatar HTTP/1.1\r\nHost: t\r\n" + server.authHeader(user) + "Content-Type: image/png\r\n"
-        + "Transfer-Encoding: chunked\r\n\r\n");
+      raw.write(server.putHead(user, "image/png", "Transfer-Encoding: chunked", ""));
       int offset = 0;
       String response = null;
       try {

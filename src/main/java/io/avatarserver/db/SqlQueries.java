@@ -16,13 +16,13 @@ record SqlQueries(
   String insertAvatar,
   String updateAvatar,
   String deleteAvatar,
-  String referencedAmong,
+  String referencedKeysIn,
   String ping,
   boolean numberedParameters) {
 
   /** {@code SELECT storage_key … WHERE storage_key IN (…)} with {@code n} parameters. */
   String referencedAmong(int n) {
-    StringBuilder in = new StringBuilder(referencedAmong).append(" (");
+    StringBuilder in = new StringBuilder(referencedKeysIn).append(" (");
     for (int i = 1; i <= n; i++) {
       in.append(i > 1 ? ", " : "").append(numberedParameters ? "$" + i : "?");
     }

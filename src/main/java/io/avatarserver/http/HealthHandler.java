@@ -37,16 +37,11 @@ final class HealthHandler {
   }
 
   void health(RoutingContext ctx) {
-    Map<String, Future<?>> checks = new LinkedHashMap<>();
-    checks.put("database", repository.ping());
-    checks.put("storage", storage.checkWritable());
-    respond(ctx, checks);
+    respond(ctx, usable());
   }
 
   void ready(RoutingContext ctx) {
-    Map<String, Future<?>> checks = new LinkedHashMap<>();
-    checks.put("database", repository.ping());
-    checks.put("storage", storage.checkWritable());
+    Map<String, Future<?>> checks = usable();
     checks.put("freeSpace", storage.freeSpace().compose(free -> free >= minFreeBytes
       ? Future.succeededFuture()
       : Future.failedFuture(free + " bytes free, below the minimum of " + minFreeBytes)));
@@ -54,6 +49,14 @@ final class HealthHandler {
       ? Future.failedFuture("shutting down")
       : Future.succeededFuture());
     respond(ctx, checks);
+  }
+
+  /** The checks of {@code /health}: the database answers, the storage accepts a write. */
+  private Map<String, Future<?>> usable() {
+    Map<String, Future<?>> checks = new LinkedHashMap<>();
+    checks.put("database", repository.ping());
+    checks.put("storage", storage.checkWritable());
+    return checks;
   }
 
   private static void respond(RoutingContext ctx, Map<String, Future<?>> checks) {

@@ -55,13 +55,11 @@ public final class UploadSink implements WriteStream<Buffer> {
   private final UploadEvents events;
   private Buffer pending;
   private boolean pendingOwned;
-  /** Bytes of the budget that {@link #pending} holds (0 when it did not get a share). */
-  private int pendingReserved;
-  /** Bytes of the budget the write in flight holds. */
-  private int writingReserved;
-  /** The pooled off-heap memory behind {@link #pending} and behind the write in flight, when coalescing. */
+  /**
+   * The pooled off-heap memory behind {@link #pending} when it coalesces; non-null exactly when this
+   * upload holds a share ({@code writeBufferBytes}) of the budget.
+   */
   private io.netty.buffer.ByteBuf pendingDirect;
-  private io.netty.buffer.ByteBuf writingDirect;
   private boolean writing;
   private Throwable failure;
   private Handler<Void> drainHandler;
@@ -140,7 +138,6 @@ public final class UploadSink implements WriteStream<Buffer> {
         pendingDirect = ALLOCATOR.directBuffer(limits.writeBufferBytes());
         pending = BufferInternal.buffer(pendingDirect).appendBuffer(chunk);
         pendingOwned = true;
-        pendingReserved = limits.writeBufferBytes();
       } else {
         // Written next as it is; without a share of the budget, writeQueueFull() pauses the client now.
         pending = chunk;
@@ -158,37 +155,34 @@ public final class UploadSink implements WriteStream<Buffer> {
 
   private void flush() {
     Buffer out = pending;
+    io.netty.buffer.ByteBuf written = pendingDirect;
     pending = null;
-    writingReserved = pendingReserved;
-    pendingReserved = 0;
-    writingDirect = pendingDirect;
     pendingDirect = null;
     writing = true;
     staged.write(out).onComplete(ar -> {
       writing = false;
-      if (writingDirect != null) {
-        writingDirect.release();
-        writingDirect = null;
-      }
-      budget.release(writingReserved);
-      writingReserved = 0;
+      returnShare(written);
       if (ar.failed()) {
         failure = failure == null ? ar.cause() : failure;
       }
       if (failure != null) {
         // Nothing more is written: what waits is dropped, and its share returned.
-        if (pendingDirect != null) {
-          pendingDirect.release();
-          pendingDirect = null;
-        }
-        budget.release(pendingReserved);
-        pendingReserved = 0;
+        returnShare(pendingDirect);
+        pendingDirect = null;
         pending = null;
       } else if (pending != null) {
         flush();
       }
       settle();
     });
+  }
+
+  /** Gives a coalescing buffer back to the pool and its share back to the budget; null: nothing held. */
+  private void returnShare(io.netty.buffer.ByteBuf direct) {
+    if (direct != null) {
+      direct.release();
+      budget.release(limits.writeBufferBytes());
+    }
   }
 
   /** After a write completes: wake a paused pipe once there is room, and an {@link #end()} once idle. */
@@ -315,7 +309,7 @@ public final class UploadSink implements WriteStream<Buffer> {
 
   @Override
   public boolean writeQueueFull() {
-    return writing && pending != null && (pendingReserved == 0 || pending.length() >= limits.writeBufferBytes());
+    return writing && pending != null && (pendingDirect == null || pending.length() >= limits.writeBufferBytes());
   }
 
   @Override

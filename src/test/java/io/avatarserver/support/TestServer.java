@@ -152,6 +152,17 @@ public final class TestServer implements AutoCloseable {
     return tokens;
   }
 
+  /** The head of a raw-socket PUT of {@code user}'s avatar with the user's token; {@code extra}: more header lines. */
+  public String putHead(long user, String contentType, String lengthHeader, String extra) {
+    return "PUT /users/" + user + "/avatar HTTP/1.1\r\nHost: t\r\n" + authHeader(user) + "Content-Type: " + contentType
+      + "\r\n" + lengthHeader + "\r\n" + extra + "\r\n";
+  }
+
+  /** The head of a raw-socket PUT with a Content-Length. */
+  public String putHead(long user, String contentType, long contentLength) {
+    return putHead(user, contentType, "Content-Length: " + contentLength, "");
+  }
+
   /** The Authorization header line for raw HTTP. */
   public String authHeader(long user) {
     return "Authorization: Bearer " + tokenFor(user) + "\r\n";
