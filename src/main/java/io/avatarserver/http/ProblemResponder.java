@@ -156,6 +156,7 @@ public final class ProblemResponder implements Handler<RoutingContext> {
       request.uploadHandler(upload -> { });
     }
     request.handler(discarded -> { });
+    SocketPausingBody.release(ctx);
     request.endHandler(v -> {
       ctx.vertx().cancelTimer(timer);
       request.connection().close();

@@ -14,6 +14,7 @@ import io.vertx.core.http.HttpServerFileUpload;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.streams.Pipe;
+import io.vertx.core.streams.ReadStream;
 import io.vertx.ext.web.RoutingContext;
 
 import java.util.Locale;
@@ -39,7 +40,7 @@ final class UploadHandler {
   void put(RoutingContext ctx) {
     HttpServerRequest request = ctx.request();
     // Take the body before the first asynchronous step: pipe() pauses the request.
-    Pipe<Buffer> body = request.pipe().endOnFailure(false);
+    Pipe<Buffer> body = SocketPausingBody.pipe(ctx, request).endOnFailure(false);
     long userId = Ids.parse(ctx.pathParam("id"));
     ImageType declared = ImageType.declaredBy(request.getHeader(HttpHeaders.CONTENT_TYPE));
     refuseDeclaredLength(request, uploads.limits().maxBytes());
@@ -54,7 +55,7 @@ final class UploadHandler {
 
   void postMultipart(RoutingContext ctx) {
     HttpServerRequest request = ctx.request();
-    request.pause();
+    ReadStream<Buffer> paused = SocketPausingBody.of(ctx, request).pause();
     long userId = Ids.parse(ctx.pathParam("id"));
     String contentType = request.getHeader(HttpHeaders.CONTENT_TYPE);
     if (contentType == null || !contentType.toLowerCase(Locale.ROOT).startsWith("multipart/form-data")) {
@@ -63,7 +64,7 @@ final class UploadHandler {
     }
     refuseDeclaredLength(request, uploads.limits().maxBytes() + multipartOverhead);
     uploads.begin(userId)
-      .compose(session -> session.finish(new MultipartReceiver(ctx, session).start()))
+      .compose(session -> session.finish(new MultipartReceiver(ctx, paused, session).start()))
       .onSuccess(saved -> respond(ctx, saved))
       .onFailure(ctx::fail);
   }
@@ -110,13 +111,16 @@ final class UploadHandler {
    */
   private static final class MultipartReceiver {
     private final RoutingContext ctx;
+    /** The request, paused with its socket until the parts are read. */
+    private final ReadStream<Buffer> paused;
     private final UploadSession session;
     private final Promise<Void> done = Promise.promise();
     private Future<Void> part;
     private boolean requestEnded;
 
-    MultipartReceiver(RoutingContext ctx, UploadSession session) {
+    MultipartReceiver(RoutingContext ctx, ReadStream<Buffer> paused, UploadSession session) {
       this.ctx = ctx;
+      this.paused = paused;
       this.session = session;
     }
 
@@ -140,7 +144,7 @@ final class UploadHandler {
         }
       });
       sendContinue(ctx);
-      request.resume();
+      paused.resume();
       return done.future();
     }
 
@@ -159,7 +163,7 @@ final class UploadHandler {
         done.tryFail(refused);
         return;
       }
-      part = session.receive(upload.pipe().endOnFailure(false), declared)
+      part = session.receive(SocketPausingBody.pipe(ctx, upload).endOnFailure(false), declared)
         .onFailure(done::tryFail)
         .onSuccess(v -> {
           if (requestEnded) {

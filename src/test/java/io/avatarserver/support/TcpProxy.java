@@ -14,13 +14,15 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * A TCP relay in front of a real server (the database), to take it away and bring it back: {@link #cut()}
  * closes every relayed connection and stops listening, so connecting is refused, as when the database
- * host is down; {@link #restore()} listens again on the same port.
+ * host is down; {@link #restore()} listens again on the same port. {@link #hold()} keeps connections
+ * open but relays nothing until {@link #release()}: a database that stops answering.
  */
 public final class TcpProxy implements AutoCloseable {
 
   private final InetSocketAddress upstream;
   private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
   private volatile ServerSocket listener;
+  private boolean held;
   private int port;
 
   public TcpProxy(InetSocketAddress upstream) {
@@ -55,6 +57,23 @@ public final class TcpProxy implements AutoCloseable {
     sockets.clear();
   }
 
+  /** The database stops answering, connections left open: what is relayed waits until {@link #release()}. */
+  public synchronized void hold() {
+    held = true;
+  }
+
+  /** Relays what waited, and everything after it. */
+  public synchronized void release() {
+    held = false;
+    notifyAll();
+  }
+
+  private synchronized void awaitRelease() throws InterruptedException {
+    while (held) {
+      wait();
+    }
+  }
+
   private void acceptLoop(ServerSocket socket) {
     while (!socket.isClosed()) {
       try {
@@ -81,9 +100,10 @@ public final class TcpProxy implements AutoCloseable {
       byte[] buffer = new byte[16 * 1024];
       try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
         for (int n; (n = in.read(buffer)) > 0; ) {
+          awaitRelease();
           out.write(buffer, 0, n);
         }
-      } catch (IOException ignored) {
+      } catch (IOException | InterruptedException ignored) {
         // One side closed: close both below.
       } finally {
         closeQuietly(from);

@@ -70,7 +70,8 @@ public final class TestServer implements AutoCloseable {
     return start(vertx, overrides, TestDatabase::serverUrl, registry);
   }
 
-  private static TestServer start(Vertx vertx, JsonObject overrides, java.util.function.Function<TestDatabase, String> databaseUrl,
+  /** Both: the database by a proxy's URL, the meters in {@code registry}. */
+  public static TestServer start(Vertx vertx, JsonObject overrides, java.util.function.Function<TestDatabase, String> databaseUrl,
                                   io.micrometer.prometheusmetrics.PrometheusMeterRegistry registry) {
     Path dataDir;
     try {

@@ -1,0 +1,139 @@
+package io.avatarserver.http;
+
+import io.netty.channel.Channel;
+import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.impl.Http1xServerConnection;
+import io.vertx.core.streams.Pipe;
+import io.vertx.core.streams.ReadStream;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * A request body (or one multipart file part) whose {@link #pause()} also stops reading the socket.
+ *
+ * <p>Why: a paused Vert.x 5 {@code HttpServerRequest} keeps taking chunks from its connection into a
+ * heap queue until it holds 16 of them ({@code MessagePassingQueue.DEFAULT_HIGH_WATER_MARK}; no
+ * setting changes it), and only then stops reading: up to 128 KiB of heap per paused upload. Measured
+ * with {@code src/load/memory/MemoryProof.java}: 1,000 uploads of 64 KiB/s each ran a 64 MiB heap out
+ * of memory, and the heap dump held 41 MB of body chunks in those queues, about 7.7 per upload.
+ *
+ * <p>So on HTTP/1.x, pausing here also pauses the connection (its further messages stay in Netty's
+ * pooled buffers, uncopied) and turns off auto-read, which ends the current read loop: the kernel's
+ * socket buffer and TCP flow control hold the rest. HTTP/2 multiplexes streams on one connection,
+ * so there only the stream is paused, as Vert.x does. The connection class is Vert.x's own
+ * implementation ({@code Http1xServerConnection}, stable across 5.0.x); where it is not that class,
+ * this falls back to pausing the request alone.
+ *
+ * <p>{@link #pipe()} pauses the socket at once: the checks before the body is read (the user's row,
+ * an upload slot) wait on the database, and 1,000 clients sending meanwhile filled those queues
+ * before a single byte was written (the heap dump above). A pipe resumes its source when it starts,
+ * ends, fails or is closed; {@link #release(RoutingContext)} undoes the pause when a refusal comes
+ * before the pipe started.
+ */
+final class SocketPausingBody implements ReadStream<Buffer> {
+
+  private static final String KEY = "avatar.socketPausingBody";
+
+  private final ReadStream<Buffer> body;
+  private final Http1xServerConnection connection;
+  /** The consumer asked for a pause and has not resumed since. */
+  private boolean wanted;
+  private boolean socketPaused;
+
+  private SocketPausingBody(ReadStream<Buffer> body, Http1xServerConnection connection) {
+    this.body = body;
+    this.connection = connection;
+  }
+
+  /**
+   * {@code body} (the request of {@code ctx}, or one of its multipart parts) as a stream whose pause
+   * also pauses the socket; the body itself where that cannot be done. Remembered in {@code ctx} for
+   * {@link #release}.
+   */
+  static ReadStream<Buffer> of(RoutingContext ctx, ReadStream<Buffer> body) {
+    if (!(ctx.request().connection() instanceof Http1xServerConnection http1)) {
+      return body;
+    }
+    SocketPausingBody pausing = new SocketPausingBody(body, http1);
+    ctx.put(KEY, pausing);
+    return pausing;
+  }
+
+  /** {@link #of}, paused, as a pipe ({@link ReadStream#pipe()} pauses first). */
+  static Pipe<Buffer> pipe(RoutingContext ctx, ReadStream<Buffer> body) {
+    return of(ctx, body).pipe();
+  }
+
+  /** Reads the socket again if a body of {@code ctx} left it paused; call before draining a body. */
+  static void release(RoutingContext ctx) {
+    SocketPausingBody pausing = ctx.get(KEY);
+    if (pausing != null) {
+      pausing.wanted = false;
+      pausing.resumeSocket();
+    }
+  }
+
+  @Override
+  public SocketPausingBody pause() {
+    wanted = true;
+    body.pause();
+    if (!socketPaused) {
+      socketPaused = true;
+      connection.doPause();
+      channel().config().setAutoRead(false);
+    }
+    return this;
+  }
+
+  @Override
+  public SocketPausingBody resume() {
+    wanted = false;
+    // Resuming can deliver queued chunks at once, and they can pause this again: check after each step.
+    body.resume();
+    if (!wanted) {
+      resumeSocket();
+    }
+    return this;
+  }
+
+  private void resumeSocket() {
+    if (!socketPaused) {
+      return;
+    }
+    socketPaused = false;
+    connection.doResume();
+    // doResume() delivers what the connection held, which may pause again; it may also have turned
+    // auto-read on by its own count of held messages: set what this stream wants last.
+    channel().config().setAutoRead(!socketPaused);
+  }
+
+  private Channel channel() {
+    return connection.channel();
+  }
+
+  @Override
+  public SocketPausingBody fetch(long amount) {
+    if (amount > 0) {
+      resume();
+    }
+    return this;
+  }
+
+  @Override
+  public SocketPausingBody handler(Handler<Buffer> handler) {
+    body.handler(handler);
+    return this;
+  }
+
+  @Override
+  public SocketPausingBody exceptionHandler(Handler<Throwable> handler) {
+    body.exceptionHandler(handler);
+    return this;
+  }
+
+  @Override
+  public SocketPausingBody endHandler(Handler<Void> endHandler) {
+    body.endHandler(endHandler);
+    return this;
+  }
+}
