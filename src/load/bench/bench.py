@@ -10,6 +10,8 @@ against nginx, alternating which goes first in each round, then does the same wi
 files. It prints one table of medians over the rounds: req/s, MB/s, p50 and p99 latency, the peak RSS
 of the server process (and of nginx's workers), the server's peak heap (from /metrics), and the
 ratio to nginx. The machine is shared and noisy: only the side-by-side ratios mean much.
+BENCH_SERVER_JVM_ARGS (environment) adds JVM options to the server's command line, for instance
+-XX:StartFlightRecording=settings=profile to profile it (dump with jcmd PID JFR.dump before it stops).
 """
 import argparse
 import json
@@ -183,7 +185,7 @@ def main():
         }, f)
     env = dict(os.environ, AVATAR_CONFIG=config, AVATAR_LOG_LEVEL="WARN")
     server_log = open(os.path.join(work, "server.log"), "w")
-    server = subprocess.Popen(["java", "-Xmx" + args.xmx, "-jar", JAR], cwd=ROOT, env=env, stdout=server_log,
+    server = subprocess.Popen(["java", "-Xmx" + args.xmx] + os.environ.get("BENCH_SERVER_JVM_ARGS", "").split() + ["-jar", JAR], cwd=ROOT, env=env, stdout=server_log,
                               stderr=subprocess.STDOUT)
 
     nginx_dir = os.path.join(work, "nginx")

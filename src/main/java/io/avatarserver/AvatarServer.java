@@ -4,6 +4,7 @@ import io.avatarserver.auth.JwtSecret;
 import io.avatarserver.auth.Tokens;
 import io.avatarserver.config.ServerConfig;
 import io.avatarserver.db.AvatarRepository;
+import io.avatarserver.db.CachedAvatarRepository;
 import io.avatarserver.db.JdbcAvatarRepository;
 import io.avatarserver.db.PgAvatarRepository;
 import io.avatarserver.http.ApiRouter;
@@ -130,6 +131,12 @@ public final class AvatarServer {
   }
 
   private static AvatarRepository repository(Vertx vertx, ServerConfig config) {
+    ServerConfig.Database db = config.database();
+    AvatarRepository database = database(vertx, config);
+    return db.cacheSeconds() == 0 ? database : new CachedAvatarRepository(database, db.cacheSeconds(), db.cacheEntries());
+  }
+
+  private static AvatarRepository database(Vertx vertx, ServerConfig config) {
     ServerConfig.Database db = config.database();
     if (db.isPostgres()) {
       return PgAvatarRepository.create(vertx, db.url(), db.poolSize());

@@ -78,11 +78,17 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
    *                 {@code jdbc:h2:…} the JDBC client; empty (the default) means an embedded H2 database at
    *                 {@code dataDir/avatar-db}
    * @param poolSize maximum connections; default 16
+   * @param cacheSeconds how long users and avatar rows read from the database are served from memory;
+   *                 default 1; 0 reads the database every time. Writes through this server are seen at
+   *                 once; writes by another server process sharing the database within this time
+   * @param cacheEntries how many users, and as many avatar rows, the cache holds at most; default 10000
    */
-  public record Database(String url, int poolSize) {
+  public record Database(String url, int poolSize, int cacheSeconds, int cacheEntries) {
     public Database {
       url = url == null ? "" : url.trim();
       requireRange("database.poolSize", poolSize, 1, 1000);
+      requireRange("database.cacheSeconds", cacheSeconds, 0, 3600);
+      requireRange("database.cacheEntries", cacheEntries, 1, 10_000_000);
     }
 
     public boolean isPostgres() {
@@ -189,7 +195,8 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
         storage.getLong("sweepGraceSeconds", 3600L),
         storage.getLong("sweepIntervalSeconds", 900L),
         storage.getLong("minFreeBytes", 100L * 1024 * 1024)),
-      new Database(database.getString("url", ""), database.getInteger("poolSize", 16)),
+      new Database(database.getString("url", ""), database.getInteger("poolSize", 16),
+        database.getInteger("cacheSeconds", 1), database.getInteger("cacheEntries", 10_000)),
       new Upload(
         upload.getLong("maxBytes", 10L * 1024 * 1024),
         upload.getInteger("minBytes", 100),

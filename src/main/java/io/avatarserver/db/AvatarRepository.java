@@ -32,6 +32,14 @@ public interface AvatarRepository {
    */
   Future<SavedAvatar> saveAvatar(long userId, NewAvatar avatar);
 
+  /**
+   * Drops whatever this repository holds in memory about the user's avatar row, so that the next
+   * {@link #findAvatar} asks the database: for a caller that found the row's file gone (another
+   * server replaced the avatar). Repositories that hold nothing in memory do nothing.
+   */
+  default void forgetAvatar(long userId) {
+  }
+
   /** Deletes the user's avatar row and succeeds with it after the commit, or with null when there was none. */
   Future<Avatar> deleteAvatar(long userId);
 

@@ -104,8 +104,9 @@ final class AvatarHandler {
       return response.putHeader(HttpHeaders.CONTENT_LENGTH, String.valueOf(avatar.size())).end();
     }
     return storage.send(avatar.storageKey(), response).recover(err -> {
-      // Replaced and deleted between reading the row and opening the file: serve the new one.
+      // Replaced and deleted between reading the row (or caching it) and opening the file: serve the new one.
       if (err instanceof ObjectMissingException && mayRetry) {
+        repository.forgetAvatar(avatar.userId());
         return current(avatar.userId()).compose(fresh -> serve(ctx, fresh, false));
       }
       return Future.failedFuture(err);

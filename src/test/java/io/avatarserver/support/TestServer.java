@@ -35,12 +35,18 @@ public final class TestServer implements AutoCloseable {
   private final TestDatabase database;
   private final Path dataDir;
   private final Tokens tokens;
+  private final String databaseUrl;
+  /** False for a {@link #sibling}: the database and data directory are the first server's to close. */
+  private final boolean owner;
   private final HttpClient http = HttpClient.newBuilder()
     .version(HttpClient.Version.HTTP_1_1)
     .connectTimeout(Duration.ofSeconds(5))
     .build();
 
-  private TestServer(AvatarServer server, TestDatabase database, Path dataDir, Tokens tokens) {
+  private TestServer(AvatarServer server, TestDatabase database, Path dataDir, String databaseUrl, Tokens tokens,
+                     boolean owner) {
+    this.databaseUrl = databaseUrl;
+    this.owner = owner;
     this.tokens = tokens;
     this.server = server;
     this.database = database;
@@ -80,10 +86,27 @@ public final class TestServer implements AutoCloseable {
       throw new UncheckedIOException(e);
     }
     TestDatabase database = TestDatabase.create(vertx, dataDir);
+    String url = databaseUrl.apply(database);
+    AvatarServer server = AvatarServer.start(vertx, config(overrides, dataDir, url), registry).await();
+    return new TestServer(server, database, dataDir, url, new Tokens(vertx, SECRET.getBytes(StandardCharsets.UTF_8)), true);
+  }
+
+  /**
+   * A second server on this one's database and data directory, as another server process sharing
+   * them would be, with {@code overrides}. This server must reach its database by a URL a second
+   * pool can use too (PostgreSQL's; for H2, its TCP server's). Closing the sibling stops only it.
+   */
+  public TestServer sibling(Vertx vertx, JsonObject overrides) {
+    AvatarServer sibling = AvatarServer.start(vertx, config(overrides, dataDir, databaseUrl),
+      new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT)).await();
+    return new TestServer(sibling, database, dataDir, databaseUrl, tokens, false);
+  }
+
+  private static ServerConfig config(JsonObject overrides, Path dataDir, String databaseUrl) {
     JsonObject json = new JsonObject()
       .put("http", new JsonObject().put("port", 0).put("instances", 2).put("host", "127.0.0.1"))
       .put("storage", new JsonObject().put("dataDir", dataDir.toString()))
-      .put("database", new JsonObject().put("url", databaseUrl.apply(database)).put("poolSize", 8))
+      .put("database", new JsonObject().put("url", databaseUrl).put("poolSize", 8))
       .put("auth", new JsonObject().put("jwtSecret", SECRET))
       .put("limits", new JsonObject().put("userWritesPerMinute", 60_000).put("userBurst", 1000)
         .put("addressWritesPerSecond", 100_000).put("addressBurst", 100_000));
@@ -91,8 +114,7 @@ public final class TestServer implements AutoCloseable {
       JsonObject merged = json.getJsonObject(section, new JsonObject()).mergeIn(overrides.getJsonObject(section));
       json.put(section, merged);
     }
-    AvatarServer server = AvatarServer.start(vertx, ServerConfig.fromJson(json), registry).await();
-    return new TestServer(server, database, dataDir, new Tokens(vertx, SECRET.getBytes(StandardCharsets.UTF_8)));
+    return ServerConfig.fromJson(json);
   }
 
   public AvatarServer server() {
@@ -245,8 +267,10 @@ public final class TestServer implements AutoCloseable {
     try {
       server.stop().await();
     } finally {
-      database.close();
-      deleteRecursively(dataDir);
+      if (owner) {
+        database.close();
+        deleteRecursively(dataDir);
+      }
     }
   }
 
