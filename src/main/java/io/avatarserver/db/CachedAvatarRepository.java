@@ -6,6 +6,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongFunction;
 
 /**
  * Users and avatar rows kept in memory for a short time in front of another repository, so that
@@ -50,30 +51,12 @@ public final class CachedAvatarRepository implements AvatarRepository {
 
   @Override
   public Future<User> findUser(long id) {
-    long start = System.nanoTime();
-    Entry<User> cached = users.get(id);
-    if (cached != null && start - cached.storedNanos() < ttlNanos) {
-      return Future.succeededFuture(cached.value());
-    }
-    return database.findUser(id).onSuccess(user -> {
-      if (user != null) {
-        store(users, id, user, start);
-      }
-    });
+    return read(users, id, database::findUser);
   }
 
   @Override
   public Future<Avatar> findAvatar(long userId) {
-    long start = System.nanoTime();
-    Entry<Avatar> cached = avatars.get(userId);
-    if (cached != null && cached.value() != null && start - cached.storedNanos() < ttlNanos) {
-      return Future.succeededFuture(cached.value());
-    }
-    return database.findAvatar(userId).onSuccess(avatar -> {
-      if (avatar != null) {
-        store(avatars, userId, avatar, start);
-      }
-    });
+    return read(avatars, userId, database::findAvatar);
   }
 
   @Override
@@ -117,22 +100,36 @@ public final class CachedAvatarRepository implements AvatarRepository {
     return database.close();
   }
 
-  /** What a committed write leaves: its row (or the deletion), stored after every read begun before. */
+  /** A fresh entry's value, or the database's answer, stored when it is not absence. */
+  private <T> Future<T> read(ConcurrentHashMap<Long, Entry<T>> map, long id, LongFunction<Future<T>> load) {
+    long start = System.nanoTime();
+    Entry<T> cached = map.get(id);
+    if (cached != null && cached.value() != null && start - cached.storedNanos() < ttlNanos) {
+      return Future.succeededFuture(cached.value());
+    }
+    return load.apply(id).onSuccess(value -> {
+      if (value != null) {
+        makeRoom(map, id);
+        // Unless something newer is there: a write that committed after this read began.
+        map.compute(id, (key, present) -> present != null && present.storedNanos() - start > 0
+          ? present
+          : new Entry<>(value, System.nanoTime()));
+      }
+    });
+  }
+
+  /**
+   * What a committed write leaves: its row (or the deletion), put unconditionally, so that it wins
+   * over every read begun before it.
+   */
   private void written(long userId, Avatar current) {
-    makeRoom(avatars);
+    makeRoom(avatars, userId);
     avatars.put(userId, new Entry<>(current, System.nanoTime()));
   }
 
-  /** Stores what a read that began at {@code start} found, unless something newer is there. */
-  private <T> void store(ConcurrentHashMap<Long, Entry<T>> map, long id, T value, long start) {
-    makeRoom(map);
-    map.compute(id, (key, present) -> present != null && present.storedNanos() - start > 0
-      ? present
-      : new Entry<>(value, System.nanoTime()));
-  }
-
-  private void makeRoom(ConcurrentHashMap<Long, ?> map) {
-    if (map.size() >= maxEntries) {
+  /** Before adding {@code id}: when the map is full, an arbitrary entry makes room. */
+  private void makeRoom(ConcurrentHashMap<Long, ?> map, long id) {
+    if (map.size() >= maxEntries && !map.containsKey(id)) {
       Iterator<Long> keys = map.keySet().iterator();
       if (keys.hasNext()) {
         keys.next();

@@ -67,8 +67,7 @@ public final class TestServer implements AutoCloseable {
 
   /** As {@link #start(Vertx, JsonObject)}, reaching the database by the URL {@code databaseUrl} gives (a proxy's). */
   public static TestServer start(Vertx vertx, JsonObject overrides, java.util.function.Function<TestDatabase, String> databaseUrl) {
-    return start(vertx, overrides, databaseUrl, new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
-      io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT));
+    return start(vertx, overrides, databaseUrl, newRegistry());
   }
 
   /** As {@link #start(Vertx, JsonObject)}, the server's meters (and /metrics) in {@code registry}. */
@@ -97,9 +96,12 @@ public final class TestServer implements AutoCloseable {
    * pool can use too (PostgreSQL's; for H2, its TCP server's). Closing the sibling stops only it.
    */
   public TestServer sibling(Vertx vertx, JsonObject overrides) {
-    AvatarServer sibling = AvatarServer.start(vertx, config(overrides, dataDir, databaseUrl),
-      new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT)).await();
+    AvatarServer sibling = AvatarServer.start(vertx, config(overrides, dataDir, databaseUrl), newRegistry()).await();
     return new TestServer(sibling, database, dataDir, databaseUrl, tokens, false);
+  }
+
+  private static io.micrometer.prometheusmetrics.PrometheusMeterRegistry newRegistry() {
+    return new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
   }
 
   private static ServerConfig config(JsonObject overrides, Path dataDir, String databaseUrl) {
