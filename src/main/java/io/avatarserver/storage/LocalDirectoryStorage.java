@@ -108,9 +108,18 @@ public final class LocalDirectoryStorage implements AvatarStorage {
     Path target = resolve(key);
     return vertx.executeBlocking(() -> {
       Path dir = target.getParent();
-      java.nio.file.Files.createDirectories(dir);
-      // Same filesystem, unique name: an atomic rename that never replaces anything.
-      java.nio.file.Files.move(staged, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      // Same filesystem, unique name: an atomic rename that never replaces anything. The fan-out
+      // directory exists after its first upload: it is created only when the rename finds it missing
+      // (creating it every time was 3 % of the server's CPU with small uploads).
+      try {
+        Files.move(staged, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      } catch (NoSuchFileException missingDirectory) {
+        if (!Files.exists(staged)) {
+          throw missingDirectory;
+        }
+        Files.createDirectories(dir);
+        Files.move(staged, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      }
       // A rename keeps the last write's time; the recovery sweep's grace counts from publication.
       Files.setLastModifiedTime(target, FileTime.from(Instant.now()));
       // The rename is durable only once the directory entry is on disk (see fsync(2), "Notes").
