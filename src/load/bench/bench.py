@@ -64,7 +64,7 @@ def ensure_postgres():
         version = os.listdir("/etc/postgresql")[0]
         run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"])
         time.sleep(2)
-    for sql in ("DROP DATABASE IF EXISTS avatar_bench", "CREATE DATABASE avatar_bench"):
+    for sql in ("DROP DATABASE IF EXISTS avatar_bench WITH (FORCE)", "CREATE DATABASE avatar_bench"):
         run(["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-c", sql])
 
 
@@ -79,6 +79,38 @@ def png(size, seed):
     padding = size - len(head) - len(tail) - 12
     rng = random.Random(seed)
     return head + chunk(b"prVt", bytes(rng.getrandbits(8) for _ in range(padding))) + tail
+
+
+def cpu_seconds(pids):
+    """User plus system CPU time of each of these processes (all their threads), in seconds."""
+    seconds = {}
+    for pid in pids:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            seconds[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            pass
+    return seconds
+
+
+def cpu_used(before, after):
+    """CPU seconds used between two cpu_seconds() readings; a process that started meanwhile counts whole."""
+    return sum(t - before.get(pid, 0) for pid, t in after.items())
+
+
+def postgres_pids():
+    """PostgreSQL's processes: the server's work per request includes its database's."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/comm" % entry) as f:
+                    if f.read().strip() == "postgres":
+                        pids.append(int(entry))
+            except OSError:
+                pass
+    return pids
 
 
 def rss_kib(pids):
@@ -130,7 +162,10 @@ class Sampler:
 def wrk(script, url, env, args):
     command = ["wrk", "-t2", "-c%d" % args.connections, "-d%ds" % args.duration, "--timeout", "30s",
                "-s", script, url]
+    before = os.times()
     out = subprocess.run(command, cwd=ROOT, env=dict(os.environ, **env), capture_output=True, text=True, check=True).stdout
+    after = os.times()
+    wrk_cpu = after.children_user + after.children_system - before.children_user - before.children_system
     m = re.search(r"RESULT requests=(\d+) ok=(\d+) duration_us=(\d+) p50_us=(\d+) p99_us=(\d+) socket_errors=(\d+)", out)
     if not m:
         raise RuntimeError("no RESULT line from wrk:\n" + out)
@@ -139,7 +174,7 @@ def wrk(script, url, env, args):
     if ok != requests:
         log("  warning: not all answers were 2xx: " + statuses)
     return {"rps": ok / (duration / 1e6), "p50": p50 / 1000, "p99": p99 / 1000, "ok": ok, "requests": requests,
-            "errors": errors}
+            "errors": errors, "wrk_cpu": wrk_cpu * 1000 / max(ok, 1)}
 
 
 def children(pid):
@@ -148,6 +183,22 @@ def children(pid):
             return [int(p) for p in f.read().split()]
     except OSError:
         return []
+
+
+def merge(base, extra):
+    """base with extra's keys laid over it, objects merged key by key."""
+    merged = dict(base)
+    for key, value in extra.items():
+        merged[key] = merge(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+    return merged
+
+
+def ensure_free(port):
+    """Refuses to run when something already listens on a port: it would be measured instead of ours."""
+    import socket
+    with socket.socket() as s:
+        if s.connect_ex(("127.0.0.1", port)) == 0:
+            raise SystemExit("port %d is taken (a previous run's process?); stop what listens there first" % port)
 
 
 def main():
@@ -159,11 +210,16 @@ def main():
     parser.add_argument("--xmx", default="256m", help="the server's maximum heap")
     parser.add_argument("--sizes", default="256K,1M,5M", help="PUT body sizes to run, of 256K, 1M, 5M")
     parser.add_argument("--no-get", action="store_true", help="skip the GET comparison")
+    parser.add_argument("--jar", default=JAR, help="the server jar to measure (to compare two builds, one run each)")
+    parser.add_argument("--server-config", default="{}",
+                        help='JSON merged into the server\'s configuration, e.g. \'{"upload": {"writeBufferBytes": 262144}}\'')
     args = parser.parse_args()
     wanted = {"256K": "256 KiB", "1M": "1 MiB", "5M": "5 MiB"}
     run_sizes = [(l, s) for l, s in SIZES if l in {wanted[w] for w in args.sizes.split(",") if w}]
 
     ensure_tools()
+    ensure_free(SERVER_PORT)
+    ensure_free(NGINX_PORT)
     ensure_postgres()
     work = tempfile.mkdtemp(prefix="avatar-bench-", dir="/var/tmp")
     log("work directory " + work)
@@ -175,17 +231,17 @@ def main():
 
     config = os.path.join(work, "server.json")
     with open(config, "w") as f:
-        json.dump({
+        json.dump(merge({
             "http": {"host": "127.0.0.1", "port": SERVER_PORT},
             "storage": {"dataDir": os.path.join(work, "server")},
             "database": {"url": "postgresql://postgres@127.0.0.1:5432/avatar_bench"},
             "auth": {"jwtSecret": SECRET},
             # A load test is many writes per user: the per-user and per-address rates are lifted.
             "limits": {"userWritesPerMinute": 0, "addressWritesPerSecond": 0, "maxUploadsPerUser": 0},
-        }, f)
+        }, json.loads(args.server_config)), f)
     env = dict(os.environ, AVATAR_CONFIG=config, AVATAR_LOG_LEVEL="WARN")
     server_log = open(os.path.join(work, "server.log"), "w")
-    server = subprocess.Popen(["java", "-Xmx" + args.xmx] + os.environ.get("BENCH_SERVER_JVM_ARGS", "").split() + ["-jar", JAR], cwd=ROOT, env=env, stdout=server_log,
+    server = subprocess.Popen(["java", "-Xmx" + args.xmx] + os.environ.get("BENCH_SERVER_JVM_ARGS", "").split() + ["-jar", args.jar], cwd=ROOT, env=env, stdout=server_log,
                               stderr=subprocess.STDOUT)
 
     nginx_dir = os.path.join(work, "nginx")
@@ -223,33 +279,38 @@ http {
                 break
             except OSError:
                 time.sleep(0.5)
+        for name, process in (("avatar-server", server), ("nginx", nginx)):
+            if process.poll() is not None:
+                raise RuntimeError("%s exited with %s at start; see %s" % (name, process.returncode, work))
         tokens = os.path.join(work, "tokens.txt")
         run(["java", "-jar", JAR, "users", "create", "--count", str(USERS), "--tokens", tokens,
              "--url", "http://127.0.0.1:%d" % SERVER_PORT], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
 
         targets = {
             "avatar-server": ("src/load/wrk/upload.lua", "http://127.0.0.1:%d" % SERVER_PORT,
-                              lambda: [server.pid], True),
+                              lambda: [server.pid], True, lambda: [server.pid] + postgres_pids()),
             "nginx": ("src/load/wrk/nginx-dav.lua", "http://127.0.0.1:%d" % NGINX_PORT,
-                      lambda: children(nginx.pid), False),
+                      lambda: children(nginx.pid), False, lambda: children(nginx.pid)),
         }
         results = {}
 
         def measure(kind, label, name, extra_env, script=None):
-            default_script, url, pids, heap = targets[name]
+            default_script, url, pids, heap, cpu_pids = targets[name]
             sampler = Sampler(pids, heap)
+            cpu_before = cpu_seconds(cpu_pids())
             r = wrk(script or default_script, url, dict(extra_env, TOKENS=tokens), args)
+            r["cpu"] = cpu_used(cpu_before, cpu_seconds(cpu_pids())) * 1000 / max(r["ok"], 1)
             r["rss"], r["heap"] = sampler.finish()
             results.setdefault((kind, label, name), []).append(r)
-            log("  %-4s %-8s %-13s %8.1f req/s  p50 %7.1f ms  p99 %7.1f ms  RSS %5.0f MiB" % (
-                kind, label, name, r["rps"], r["p50"], r["p99"], r["rss"] / 2 ** 20))
+            log("  %-4s %-8s %-13s %8.1f req/s  p50 %7.1f ms  p99 %7.1f ms  CPU %5.2f ms/req  RSS %5.0f MiB" % (
+                kind, label, name, r["rps"], r["p50"], r["p99"], r["cpu"], r["rss"] / 2 ** 20))
 
         order = ["avatar-server", "nginx"]
         # Warm-up, not measured: the JVM compiles its hot paths during the first tens of seconds (C2 took
         # 40 % of a core 10 s into a cold run); the steady state is what a long-running server shows.
         log("warming up for %d s each" % args.warmup)
         for name in order:
-            default_script, url, _, _ = targets[name]
+            default_script, url = targets[name][:2]
             wrk(default_script, url, {"IMAGE": images[SIZES[1][0]], "TOKENS": tokens},
                 argparse.Namespace(connections=args.connections, duration=args.warmup))
         for label, size in run_sizes:
@@ -285,7 +346,8 @@ http {
         nginx.send_signal(signal.SIGQUIT)
         server.wait(60)
         nginx.wait(60)
-        shutil.rmtree(work, ignore_errors=True)
+        if sys.exc_info()[0] is None:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def print_table(results, sizes, args):
@@ -296,8 +358,11 @@ def print_table(results, sizes, args):
     print("wrk -t2 -c%d, %d s per run, %d rounds interleaved; medians. Server: -Xmx%s, PostgreSQL; nginx: 2 workers."
           % (args.connections, args.duration, args.rounds, args.xmx))
     print()
-    print("| load | target | req/s | MB/s | p50 ms | p99 ms | RSS peak MiB | heap peak MiB | req/s vs nginx | p99 vs nginx |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("CPU ms/req: the target's processes (the server's include PostgreSQL's); wrk: the load generator's, same machine.")
+    print()
+    print("| load | target | req/s | MB/s | p50 ms | p99 ms | RSS peak MiB | heap peak MiB | CPU ms/req | wrk CPU ms/req "
+          "| req/s vs nginx | p99 vs nginx |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for (kind, label) in sorted({(k, l) for (k, l, _) in results}, key=lambda kl: (kl[0] != "PUT", sizes[kl[1]])):
         base = results.get((kind, label, "nginx"))
         for name in ("avatar-server", "nginx"):
@@ -309,9 +374,9 @@ def print_table(results, sizes, args):
             ratio = rps / med(base, "rps") if base and med(base, "rps") else float("nan")
             p99_ratio = med(rows, "p99") / med(base, "p99") if base and med(base, "p99") else float("nan")
             heap = "%.0f" % (max(r["heap"] for r in rows) / 2 ** 20) if name == "avatar-server" else "–"
-            print("| %s %s | %s | %.0f | %.1f | %.1f | %.1f | %.0f | %s | %s | %s |" % (
+            print("| %s %s | %s | %.0f | %.1f | %.1f | %.1f | %.0f | %s | %.2f | %.2f | %s | %s |" % (
                 kind, label, name, rps, mbs, med(rows, "p50"), med(rows, "p99"),
-                max(r["rss"] for r in rows) / 2 ** 20, heap,
+                max(r["rss"] for r in rows) / 2 ** 20, heap, med(rows, "cpu"), med(rows, "wrk_cpu"),
                 "%.2f×" % ratio if name != "nginx" else "1", "%.2f×" % p99_ratio if name != "nginx" else "1"))
 
 
