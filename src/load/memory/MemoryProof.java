@@ -28,7 +28,7 @@ import java.util.zip.CRC32;
  *
  * <pre>
  *   mvn -q -DskipTests package
- *   java src/load/memory/MemoryProof.java [--uploads 1000] [--size-mib 5] [--rate-kib 64] [--xmx 64m]
+ *   java src/load/memory/MemoryProof.java [--uploads 1000] [--size-mib 5] [--rate-kib 64] [--xmx 64m] [--jar target/avatar-server.jar]
  * </pre>
  *
  * Run from the project root, with PostgreSQL on 127.0.0.1:5432 (database {@code test}); it creates the
@@ -48,6 +48,7 @@ public final class MemoryProof {
     int sizeMib = intArg(args, "--size-mib", 5);
     int rateKib = intArg(args, "--rate-kib", 64);
     String xmx = stringArg(args, "--xmx", "64m");
+    String jar = stringArg(args, "--jar", "target/avatar-server.jar");
 
     run("psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-c", "DROP DATABASE IF EXISTS avatar_memory");
     run("psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-c", "CREATE DATABASE avatar_memory");
@@ -57,7 +58,7 @@ public final class MemoryProof {
     Files.writeString(config, "{\"http\":{\"host\":\"127.0.0.1\",\"port\":" + PORT + "},\"storage\":{\"dataDir\":\""
       + work.resolve("data") + "\"},\"database\":{\"url\":\"postgresql://postgres@127.0.0.1:5432/avatar_memory\"},"
       + "\"auth\":{\"jwtSecret\":\"" + SECRET + "\"}}");
-    ProcessBuilder builder = new ProcessBuilder("java", "-Xmx" + xmx, "-jar", "target/avatar-server.jar")
+    ProcessBuilder builder = new ProcessBuilder("java", "-Xmx" + xmx, "-jar", jar)
       .redirectErrorStream(true).redirectOutput(work.resolve("server.log").toFile());
     builder.environment().put("AVATAR_CONFIG", config.toString());
     builder.environment().put("AVATAR_LOG_LEVEL", "WARN");
@@ -92,6 +93,7 @@ public final class MemoryProof {
         result.others, seconds);
       System.out.printf("uploads in flight at once (server gauge, peak): %.0f%n", sampler.inFlightPeak);
       System.out.printf("heap used, peak: %.1f MiB%n", sampler.heapPeak / 1048576.0);
+      System.out.printf("direct buffers, peak: %.1f MiB (their limit is the heap's maximum)%n", sampler.directPeak / 1048576.0);
       System.out.printf("RSS before: %.1f MiB, peak: %.1f MiB%n", rssBefore / 1048576.0, sampler.rssPeak / 1048576.0);
       System.out.printf("per-upload overhead: (peak RSS - RSS before) / uploads = %.1f KiB%n",
         (sampler.rssPeak - rssBefore) / 1024.0 / uploads);
@@ -101,8 +103,12 @@ public final class MemoryProof {
       }
     } finally {
       server.destroy();
-      server.waitFor(60, TimeUnit.SECONDS);
-      try (Stream<Path> walk = Files.walk(work)) {
+      if (!server.waitFor(60, TimeUnit.SECONDS)) {
+        server.destroyForcibly(); // a server that ran out of heap may not act on SIGTERM
+      }
+      if (exit != 0) {
+        System.out.println("kept for a look: " + work + " (server.log)");
+      } else try (Stream<Path> walk = Files.walk(work)) {
         walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }
     }
@@ -145,23 +151,36 @@ public final class MemoryProof {
       double elapsed = (System.nanoTime() - start) / 1e9;
       long allowed = (long) (elapsed * bytesPerSecond) + slice;
       for (Client c : clients) {
-        if (c.head.hasRemaining()) {
-          c.channel.write(c.head);
+        if (c.status != 0) {
+          continue;
         }
-        while (!c.head.hasRemaining() && c.sent < body.length && c.sent < allowed && c.status == 0) {
-          int n = (int) Math.min(Math.min(slice, body.length - c.sent), allowed - c.sent);
-          int written = c.channel.write(ByteBuffer.wrap(body, (int) c.sent, n));
-          c.sent += written;
-          if (written < n) {
-            break; // the socket is full: the server is pushing back; try again next round
+        try {
+          if (c.head.hasRemaining()) {
+            c.channel.write(c.head);
           }
+          while (!c.head.hasRemaining() && c.sent < body.length && c.sent < allowed && c.status == 0) {
+            int n = (int) Math.min(Math.min(slice, body.length - c.sent), allowed - c.sent);
+            int written = c.channel.write(ByteBuffer.wrap(body, (int) c.sent, n));
+            c.sent += written;
+            if (written < n) {
+              break; // the socket is full: the server is pushing back; try again next round
+            }
+          }
+        } catch (IOException reset) {
+          // The server closed this connection before the body was sent: a failed upload, read below.
+          c.sent = body.length;
         }
       }
       selector.select(100);
       for (SelectionKey key : selector.selectedKeys()) {
         Client c = (Client) key.attachment();
         read.clear();
-        int n = c.channel.read(read);
+        int n;
+        try {
+          n = c.channel.read(read);
+        } catch (IOException reset) {
+          n = -1; // a reset is an answer too: this upload failed
+        }
         if (n > 0) {
           c.answer.append(new String(read.array(), 0, n, StandardCharsets.ISO_8859_1));
         }
@@ -194,6 +213,7 @@ public final class MemoryProof {
     volatile boolean done;
     long rssPeak;
     double heapPeak;
+    double directPeak;
     double inFlightPeak;
 
     Sampler(long pid) {
@@ -215,6 +235,10 @@ public final class MemoryProof {
             heap += Double.parseDouble(m.group(1));
           }
           heapPeak = Math.max(heapPeak, heap);
+          Matcher d = Pattern.compile("(?m)^jvm_buffer_memory_used_bytes\\{id=\"direct\"[^}]*\\} (\\S+)").matcher(text);
+          if (d.find()) {
+            directPeak = Math.max(directPeak, Double.parseDouble(d.group(1)));
+          }
           Matcher f = Pattern.compile("(?m)^avatar_uploads_in_flight (\\S+)").matcher(text);
           if (f.find()) {
             inFlightPeak = Math.max(inFlightPeak, Double.parseDouble(f.group(1)));
