@@ -27,7 +27,10 @@ public final class HttpServerVerticle extends VerticleBase {
     return vertx.createHttpServer(options)
       .requestHandler(router)
       .invalidRequestHandler(ProblemResponder::invalidRequest)
-      .connectionHandler(connection -> StrictRequestDecoder.install(connection, options))
+      .connectionHandler(connection -> {
+        StrictRequestDecoder.install(connection, options);
+        SocketPausingBody.boundReads(connection);
+      })
       .listen()
       .onSuccess(s -> server = s);
   }
