@@ -23,7 +23,7 @@ class WriteBudgetTest extends ServerTestBase {
 
   @BeforeAll
   static void start(Vertx vertx) {
-    // One byte: no upload ever gets a 64 KiB coalescing buffer.
+    // One byte: no upload ever gets a coalescing buffer.
     startServer(vertx, new JsonObject().put("upload", new JsonObject().put("writeBudgetBytes", 1)));
   }
 
