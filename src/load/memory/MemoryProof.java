@@ -58,7 +58,7 @@ public final class MemoryProof {
     Files.writeString(config, "{\"http\":{\"host\":\"127.0.0.1\",\"port\":" + PORT + "},\"storage\":{\"dataDir\":\""
       + work.resolve("data") + "\"},\"database\":{\"url\":\"postgresql://postgres@127.0.0.1:5432/avatar_memory\"},"
       + "\"auth\":{\"jwtSecret\":\"" + SECRET + "\"}}");
-    ProcessBuilder builder = new ProcessBuilder("java", "-Xmx" + xmx, "-jar", jar)
+    ProcessBuilder builder = new ProcessBuilder("java", "-Xmx" + xmx, "-XX:+ExitOnOutOfMemoryError", "-jar", jar)
       .redirectErrorStream(true).redirectOutput(work.resolve("server.log").toFile());
     builder.environment().put("AVATAR_CONFIG", config.toString());
     builder.environment().put("AVATAR_LOG_LEVEL", "WARN");
