@@ -38,6 +38,7 @@ public final class UploadSink implements WriteStream<Buffer> {
 
   private static final Logger LOG = LoggerFactory.getLogger(UploadSink.class);
   private static final io.netty.buffer.ByteBufAllocator ALLOCATOR = io.netty.buffer.PooledByteBufAllocator.DEFAULT;
+  private static final int COALESCING_HEADROOM = 16 * 1024;
 
   private final StagedObject staged;
   private final ImageType declared;
@@ -130,12 +131,12 @@ public final class UploadSink implements WriteStream<Buffer> {
 
   private void enqueue(Buffer chunk) {
     if (pending == null) {
-      if (writing && chunk.length() < limits.writeBufferBytes() && budget.tryReserve(limits.writeBufferBytes())) {
+      if (writing && chunk.length() < limits.writeBufferBytes() && budget.tryReserve(shareBytes())) {
         // A write is in flight: gather what arrives meanwhile into one larger write.
         // Off-heap and pooled: the file write needs no copy into a temporary direct buffer, and the
         // memory goes back to the pool (not to the garbage collector) once written.
         // (Vert.x wraps it as unreleasable: the raw ByteBuf is kept to release it.)
-        pendingDirect = ALLOCATOR.directBuffer(limits.writeBufferBytes());
+        pendingDirect = ALLOCATOR.directBuffer(shareBytes());
         pending = BufferInternal.buffer(pendingDirect).appendBuffer(chunk);
         pendingOwned = true;
       } else {
@@ -177,11 +178,21 @@ public final class UploadSink implements WriteStream<Buffer> {
     });
   }
 
+  /**
+   * The size of a coalescing buffer, and of the budget share it takes: {@code writeBufferBytes} and room
+   * for the chunk that crosses that mark plus one more already on its way when the pipe pauses (a body
+   * chunk is at most 8 KiB). Without the room, crossing the mark made the pooled buffer double its
+   * capacity, copying all it held, in about a third of the writes that filled it.
+   */
+  private int shareBytes() {
+    return limits.writeBufferBytes() + COALESCING_HEADROOM;
+  }
+
   /** Gives a coalescing buffer back to the pool and its share back to the budget; null: nothing held. */
   private void returnShare(io.netty.buffer.ByteBuf direct) {
     if (direct != null) {
       direct.release();
-      budget.release(limits.writeBufferBytes());
+      budget.release(shareBytes());
     }
   }
 
