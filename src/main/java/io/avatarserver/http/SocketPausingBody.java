@@ -1,8 +1,10 @@
 package io.avatarserver.http;
 
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.impl.Http1xServerConnection;
 import io.vertx.core.streams.Pipe;
 import io.vertx.core.streams.ReadStream;
@@ -20,8 +22,8 @@ import io.vertx.ext.web.RoutingContext;
  * <p>So on HTTP/1.x, pausing here also pauses the connection (its further messages stay in Netty's
  * pooled buffers, uncopied) and turns off auto-read, which ends the current read loop: the kernel's
  * socket buffer and TCP flow control hold the rest. What a paused connection holds is then at most
- * one socket read, and {@link #boundReads} keeps that to 16 KiB. HTTP/2 multiplexes streams on one connection,
- * so there only the stream is paused, as Vert.x does. The connection class is Vert.x's own
+ * one socket read, and {@link #boundReads} keeps that to 16 KiB. HTTP/2 multiplexes streams on one
+ * connection, so there only the stream is paused, as Vert.x does. The connection class is Vert.x's own
  * implementation ({@code Http1xServerConnection}, stable across 5.0.x); where it is not that class,
  * this falls back to pausing the request alone.
  *
@@ -73,10 +75,9 @@ final class SocketPausingBody implements ReadStream<Buffer> {
    * nginx reads a body with ({@code client_body_buffer_size} on 64-bit); a 1 MiB upload benchmark
    * showed no cost against 64 KiB (0.59x nginx against 0.57x, same run conditions).
    */
-  static void boundReads(io.vertx.core.http.HttpConnection connection) {
+  static void boundReads(HttpConnection connection) {
     if (connection instanceof Http1xServerConnection http1) {
-      http1.channel().config().setRecvByteBufAllocator(
-        new io.netty.channel.AdaptiveRecvByteBufAllocator(64, 2048, MAX_READ_BYTES));
+      http1.channel().config().setRecvByteBufAllocator(new AdaptiveRecvByteBufAllocator(64, 2048, MAX_READ_BYTES));
     }
   }
 

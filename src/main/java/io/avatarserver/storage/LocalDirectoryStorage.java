@@ -18,6 +18,7 @@ import java.util.function.Function;
 import java.nio.channels.FileChannel;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Locale;
 import java.util.UUID;
@@ -111,14 +112,12 @@ public final class LocalDirectoryStorage implements AvatarStorage {
       // Same filesystem, unique name: an atomic rename that never replaces anything. The fan-out
       // directory exists after its first upload: it is created only when the rename finds it missing
       // (creating it every time was 3 % of the server's CPU with small uploads).
+      // (A missing staged file fails the second rename the same way.)
       try {
-        Files.move(staged, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE);
       } catch (NoSuchFileException missingDirectory) {
-        if (!Files.exists(staged)) {
-          throw missingDirectory;
-        }
         Files.createDirectories(dir);
-        Files.move(staged, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE);
       }
       // A rename keeps the last write's time; the recovery sweep's grace counts from publication.
       Files.setLastModifiedTime(target, FileTime.from(Instant.now()));
