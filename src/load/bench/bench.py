@@ -307,19 +307,23 @@ http {
         }
         results = {}
 
+        def jit(name):
+            """The server's JIT seconds so far; None for nginx, or without jstat."""
+            return jit_seconds(server.pid) if name == "avatar-server" else None
+
         def measure(kind, label, name, extra_env, script=None):
             default_script, url, pids, heap, cpu_pids = targets[name]
             sampler = Sampler(pids, heap)
             cpu_before = cpu_seconds(cpu_pids())
-            jit_before = jit_seconds(server.pid) if name == "avatar-server" else None
+            jit_before = jit(name)
             r = wrk(script or default_script, url, dict(extra_env, TOKENS=tokens), args)
             r["cpu"] = cpu_used(cpu_before, cpu_seconds(cpu_pids())) * 1000 / max(r["ok"], 1)
             r["rss"], r["heap"] = sampler.finish()
-            jit_after = jit_seconds(server.pid) if jit_before is not None else None
-            jit = "  JIT %4.1f s" % (jit_after - jit_before) if jit_after is not None else ""
+            jit_after = jit(name)
+            compiled = "  JIT %4.1f s" % (jit_after - jit_before) if None not in (jit_before, jit_after) else ""
             results.setdefault((kind, label, name), []).append(r)
             log("  %-4s %-8s %-13s %8.1f req/s  p50 %7.1f ms  p99 %7.1f ms  CPU %5.2f ms/req  RSS %5.0f MiB%s" % (
-                kind, label, name, r["rps"], r["p50"], r["p99"], r["cpu"], r["rss"] / 2 ** 20, jit))
+                kind, label, name, r["rps"], r["p50"], r["p99"], r["cpu"], r["rss"] / 2 ** 20, compiled))
 
         order = ["avatar-server", "nginx"]
 
@@ -331,14 +335,14 @@ http {
             default_script, url = targets[name][:2]
             spent = 0
             while True:
-                before = jit_seconds(server.pid) if name == "avatar-server" else None
+                before = jit(name)
                 wrk(script or default_script, url, dict(envs[(spent // STEP) % len(envs)], TOKENS=tokens),
                     argparse.Namespace(connections=args.connections, duration=STEP))
                 spent += STEP
-                after = jit_seconds(server.pid) if before is not None else None
-                if after is not None:
+                after = jit(name)
+                if None not in (before, after):
                     log("  %s warm-up %3d s: JIT compilers busy %.1f s of the last %d s" % (name, spent, after - before, STEP))
-                settled = after is None or after - before <= JIT_SETTLED * STEP
+                settled = None in (before, after) or after - before <= JIT_SETTLED * STEP
                 if spent >= args.warmup and settled:
                     return
                 if spent >= args.warmup_max:

@@ -158,7 +158,7 @@ public final class MemoryProof {
           if (c.head.hasRemaining()) {
             c.channel.write(c.head);
           }
-          while (!c.head.hasRemaining() && c.sent < body.length && c.sent < allowed && c.status == 0) {
+          while (!c.head.hasRemaining() && c.sent < body.length && c.sent < allowed) {
             int n = (int) Math.min(Math.min(slice, body.length - c.sent), allowed - c.sent);
             int written = c.channel.write(ByteBuffer.wrap(body, (int) c.sent, n));
             c.sent += written;
@@ -208,6 +208,20 @@ public final class MemoryProof {
 
   static final Pattern STATUS = Pattern.compile("^HTTP/1\\.1 (\\d{3})");
 
+  static final Pattern HEAP = Pattern.compile("(?m)^jvm_memory_used_bytes\\{area=\"heap\"[^}]*\\} (\\S+)");
+  static final Pattern DIRECT = Pattern.compile("(?m)^jvm_buffer_memory_used_bytes\\{id=\"direct\"[^}]*\\} (\\S+)");
+  static final Pattern IN_FLIGHT = Pattern.compile("(?m)^avatar_uploads_in_flight (\\S+)");
+
+  /** The sum of the samples of one metric in Prometheus text (heap: one per memory pool). */
+  static double sum(String text, Pattern metric) {
+    double sum = 0;
+    Matcher m = metric.matcher(text);
+    while (m.find()) {
+      sum += Double.parseDouble(m.group(1));
+    }
+    return sum;
+  }
+
   static final class Sampler extends Thread {
     final long pid;
     volatile boolean done;
@@ -229,20 +243,9 @@ public final class MemoryProof {
         try {
           String text = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + PORT + "/metrics")).build(),
             HttpResponse.BodyHandlers.ofString()).body();
-          double heap = 0;
-          Matcher m = Pattern.compile("(?m)^jvm_memory_used_bytes\\{area=\"heap\"[^}]*\\} (\\S+)").matcher(text);
-          while (m.find()) {
-            heap += Double.parseDouble(m.group(1));
-          }
-          heapPeak = Math.max(heapPeak, heap);
-          Matcher d = Pattern.compile("(?m)^jvm_buffer_memory_used_bytes\\{id=\"direct\"[^}]*\\} (\\S+)").matcher(text);
-          if (d.find()) {
-            directPeak = Math.max(directPeak, Double.parseDouble(d.group(1)));
-          }
-          Matcher f = Pattern.compile("(?m)^avatar_uploads_in_flight (\\S+)").matcher(text);
-          if (f.find()) {
-            inFlightPeak = Math.max(inFlightPeak, Double.parseDouble(f.group(1)));
-          }
+          heapPeak = Math.max(heapPeak, sum(text, HEAP));
+          directPeak = Math.max(directPeak, sum(text, DIRECT));
+          inFlightPeak = Math.max(inFlightPeak, sum(text, IN_FLIGHT));
           Thread.sleep(500);
         } catch (Exception e) {
           // The server is busy: sample again.
