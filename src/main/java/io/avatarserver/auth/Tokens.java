@@ -1,6 +1,6 @@
 package io.avatarserver.auth;
 
-import io.avatarserver.error.Problem;
+import io.avatarserver.avatar.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -50,7 +50,7 @@ public final class Tokens {
   }
 
   /**
-   * Verifies a token. Fails with {@code ProblemException(INVALID_TOKEN)} for a bad signature, an
+   * Verifies a token. Fails with {@code AvatarException(INVALID_TOKEN)} for a bad signature, an
    * expired or expiry-less token, {@code alg: none}, a wrong issuer or audience, or a malformed one.
    */
   public Future<Principal> verify(String token) {
@@ -63,12 +63,12 @@ public final class Tokens {
       authenticated = Future.failedFuture(e);
     }
     return authenticated
-      .recover(err -> Future.failedFuture(Problem.INVALID_TOKEN.exception("The token is invalid: " + reason(err))))
+      .recover(err -> Future.failedFuture(Failure.INVALID_TOKEN.exception("The token is invalid: " + reason(err))))
       .compose(user -> {
         // The decoded claims, as the provider stores them (JWTAuthProviderImpl.createUser).
         JsonObject claims = user.attributes().getJsonObject("accessToken", new JsonObject());
         if (!(claims.getValue("exp") instanceof Number)) {
-          return Future.failedFuture(Problem.INVALID_TOKEN.exception("The token is invalid: it has no expiry"));
+          return Future.failedFuture(Failure.INVALID_TOKEN.exception("The token is invalid: it has no expiry"));
         }
         Object subject = claims.getValue("sub");
         String sub = subject instanceof String s ? s : "";
@@ -76,7 +76,7 @@ public final class Tokens {
         boolean admin = roles.contains(ADMIN_ROLE);
         long userId = USER_ID.matcher(sub).matches() ? Long.parseLong(sub) : 0;
         if (userId == 0 && !admin) {
-          return Future.failedFuture(Problem.INVALID_TOKEN.exception("The token is invalid: its subject is not a user id"));
+          return Future.failedFuture(Failure.INVALID_TOKEN.exception("The token is invalid: its subject is not a user id"));
         }
         return Future.succeededFuture(new Principal(userId, admin));
       });

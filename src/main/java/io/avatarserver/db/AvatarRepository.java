@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Users and their avatar rows. Every method fails with a {@code ProblemException(DATABASE_UNAVAILABLE)}
+ * Users and their avatar rows. Every method fails with a {@code AvatarException(DATABASE_UNAVAILABLE)}
  * when the database cannot be reached or fails for reasons of its own; the unhappy paths specific to
  * each method are named on it. Two implementations: reactive PostgreSQL and JDBC (embedded H2).
  */
@@ -28,7 +28,7 @@ public interface AvatarRepository {
    * Makes {@code avatar} the user's current avatar in one transaction and succeeds only after the
    * commit, with the new row (version one more than the replaced one) and the replaced row.
    * Concurrent saves for one user are serialised: each sees the row the previous one committed.
-   * Fails with {@code ProblemException(USER_NOT_FOUND)} when the user does not exist (any more).
+   * Fails with {@code AvatarException(USER_NOT_FOUND)} when the user does not exist (any more).
    */
   Future<SavedAvatar> saveAvatar(long userId, NewAvatar avatar);
 

@@ -1,7 +1,7 @@
 package io.avatarserver.db;
 
-import io.avatarserver.error.Problem;
-import io.avatarserver.error.ProblemException;
+import io.avatarserver.avatar.Failure;
+import io.avatarserver.avatar.AvatarException;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -117,7 +117,7 @@ abstract class SqlAvatarRepository implements AvatarRepository {
   /** Locks the user's row until commit: concurrent saves for one user queue here. */
   private Future<Void> lockUser(SqlConnection conn, long userId) {
     return conn.preparedQuery(sql.lockUser()).execute(Tuple.of(userId)).compose(rows -> rows.size() == 0
-      ? Future.failedFuture(Problem.USER_NOT_FOUND.exception("No user has id " + userId))
+      ? Future.failedFuture(Failure.USER_NOT_FOUND.exception("No user has id " + userId))
       : Future.succeededFuture());
   }
 
@@ -153,14 +153,14 @@ abstract class SqlAvatarRepository implements AvatarRepository {
   }
 
   private <T> Future<T> translate(Throwable failure) {
-    if (failure instanceof ProblemException) {
+    if (failure instanceof AvatarException) {
       return Future.failedFuture(failure);
     }
     if (isForeignKeyViolation(failure)) {
-      return Future.failedFuture(Problem.USER_NOT_FOUND.exception("The user no longer exists"));
+      return Future.failedFuture(Failure.USER_NOT_FOUND.exception("The user no longer exists"));
     }
     LOG.warn("Database operation failed: {}", failure.toString());
-    return Future.failedFuture(Problem.DATABASE_UNAVAILABLE.exception("The database is unavailable; try again later"));
+    return Future.failedFuture(Failure.DATABASE_UNAVAILABLE.exception("The database is unavailable; try again later"));
   }
 
   private static Avatar avatar(Row row) {

@@ -2,7 +2,6 @@ package io.avatarserver.http;
 
 import io.avatarserver.db.Avatar;
 import io.avatarserver.db.AvatarRepository;
-import io.avatarserver.error.Problem;
 import io.avatarserver.storage.AvatarStorage;
 import io.avatarserver.storage.ObjectMissingException;
 import io.vertx.core.Future;

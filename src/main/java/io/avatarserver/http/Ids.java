@@ -1,6 +1,5 @@
 package io.avatarserver.http;
 
-import io.avatarserver.error.Problem;
 
 import java.util.regex.Pattern;
 

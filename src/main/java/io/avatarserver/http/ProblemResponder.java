@@ -1,7 +1,6 @@
 package io.avatarserver.http;
 
-import io.avatarserver.error.Problem;
-import io.avatarserver.error.ProblemException;
+import io.avatarserver.avatar.AvatarException;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
@@ -55,7 +54,12 @@ public final class ProblemResponder implements Handler<RoutingContext> {
       ctx.request().connection().close();
       return;
     }
-    if (failure instanceof ProblemException problem) {
+    if (failure instanceof AvatarException refused) {
+      if (refused.retryAfterSeconds() > 0) {
+        response.putHeader(HttpHeaders.RETRY_AFTER, Long.toString(refused.retryAfterSeconds()));
+      }
+      send(ctx, Problem.of(refused.failure()), refused.detail());
+    } else if (failure instanceof ProblemException problem) {
       if (problem.retryAfterSeconds() > 0) {
         response.putHeader(HttpHeaders.RETRY_AFTER, Long.toString(problem.retryAfterSeconds()));
       }

@@ -1,6 +1,5 @@
 package io.avatarserver.http;
 
-import io.avatarserver.error.Problem;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;

@@ -1,7 +1,6 @@
 package io.avatarserver.http;
 
 import io.avatarserver.db.AvatarRepository;
-import io.avatarserver.error.Problem;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;

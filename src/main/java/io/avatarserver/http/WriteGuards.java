@@ -2,7 +2,6 @@ package io.avatarserver.http;
 
 import io.avatarserver.auth.Principal;
 import io.avatarserver.auth.Tokens;
-import io.avatarserver.error.Problem;
 import io.avatarserver.limits.RateLimiter;
 import io.avatarserver.limits.UploadSlots;
 import io.vertx.core.http.HttpHeaders;

@@ -1,6 +1,6 @@
 package io.avatarserver.limits;
 
-import io.avatarserver.error.Problem;
+import io.avatarserver.avatar.Failure;
 
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -28,12 +28,12 @@ public final class UploadSlots {
 
   /**
    * Claims a slot for an upload by {@code userId} and returns its release (idempotent). Throws a
-   * {@code ProblemException}: SERVER_BUSY when the server is full, TOO_MANY_REQUESTS when the user is.
+   * {@code AvatarException}: BUSY when the server is full, RATE_LIMITED when the user is.
    */
   public Runnable acquire(long userId) {
     if (maxTotal > 0 && total.incrementAndGet() > maxTotal) {
       total.decrementAndGet();
-      throw Problem.SERVER_BUSY.exception("The server has " + maxTotal + " uploads in flight; try again shortly",
+      throw Failure.BUSY.exception("The server has " + maxTotal + " uploads in flight; try again shortly",
         RETRY_AFTER_SECONDS);
     }
     if (maxPerUser > 0) {
@@ -50,7 +50,7 @@ public final class UploadSlots {
         if (maxTotal > 0) {
           total.decrementAndGet();
         }
-        throw Problem.TOO_MANY_REQUESTS.exception("User " + userId + " already has " + maxPerUser
+        throw Failure.RATE_LIMITED.exception("User " + userId + " already has " + maxPerUser
           + " uploads in flight", RETRY_AFTER_SECONDS);
       }
     }

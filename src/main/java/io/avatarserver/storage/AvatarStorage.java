@@ -17,7 +17,7 @@ public interface AvatarStorage {
 
   /**
    * Opens a new, empty staging object for one upload by {@code ownerId}.
-   * Fails with a {@code ProblemException(INSUFFICIENT_STORAGE)} when the backend is out of space, and
+   * Fails with a {@code AvatarException(STORAGE_FULL)} when the backend is out of space, and
    * with the backend's own exception for any other fault.
    */
   Future<StagedObject> stage(long ownerId);

@@ -1,6 +1,6 @@
 package io.avatarserver.storage;
 
-import io.avatarserver.error.Problem;
+import io.avatarserver.avatar.Failure;
 
 /** Turns a full disk, however the JDK words it, into the catalogue's 507. */
 final class StorageFailures {
@@ -13,7 +13,7 @@ final class StorageFailures {
       String message = t.getMessage();
       // ENOSPC and EDQUOT reach Java only as these strerror(3) texts inside an IOException.
       if (message != null && (message.contains("No space left on device") || message.contains("Disk quota exceeded"))) {
-        return Problem.INSUFFICIENT_STORAGE.exception("The server has no space left to store this avatar");
+        return Failure.STORAGE_FULL.exception("The server has no space left to store this avatar");
       }
     }
     return failure;

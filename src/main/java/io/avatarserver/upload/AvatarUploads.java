@@ -1,7 +1,7 @@
 package io.avatarserver.upload;
 
 import io.avatarserver.db.AvatarRepository;
-import io.avatarserver.error.Problem;
+import io.avatarserver.avatar.Failure;
 import io.avatarserver.storage.AvatarStorage;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -37,14 +37,14 @@ public final class AvatarUploads {
   }
 
   /**
-   * Starts one upload for {@code userId}. Fails with {@code ProblemException(USER_NOT_FOUND)} when
+   * Starts one upload for {@code userId}. Fails with {@code AvatarException(USER_NOT_FOUND)} when
    * there is no such user, and with the storage's failure when no staging object can be opened.
    */
   public Future<UploadSession> begin(long userId) {
     long started = System.nanoTime();
     return repository.findUser(userId)
       .compose(user -> user == null
-        ? Future.failedFuture(Problem.USER_NOT_FOUND.exception("No user has id " + userId))
+        ? Future.failedFuture(Failure.USER_NOT_FOUND.exception("No user has id " + userId))
         : storage.stage(userId))
       .map(staged -> {
         active.incrementAndGet();

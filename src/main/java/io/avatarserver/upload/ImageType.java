@@ -1,7 +1,7 @@
 package io.avatarserver.upload;
 
-import io.avatarserver.error.Problem;
-import io.avatarserver.error.ProblemException;
+import io.avatarserver.avatar.Failure;
+import io.avatarserver.avatar.AvatarException;
 
 import java.util.Locale;
 
@@ -34,7 +34,7 @@ public enum ImageType {
   /**
    * The type a Content-Type header value declares, parameters ignored.
    *
-   * @throws ProblemException UNSUPPORTED_MEDIA_TYPE for a missing header or any other type
+   * @throws AvatarException UNSUPPORTED_MEDIA_TYPE for a missing header or any other type
    */
   public static ImageType declaredBy(String contentType) {
     if (contentType != null) {
@@ -46,7 +46,7 @@ public enum ImageType {
         }
       }
     }
-    throw Problem.UNSUPPORTED_MEDIA_TYPE.exception(
+    throw Failure.UNSUPPORTED_TYPE.exception(
       "Content-Type " + (contentType == null ? "is missing" : "'" + contentType + "' is not accepted")
         + "; send image/jpeg, image/png, image/gif or image/webp");
   }

@@ -3,10 +3,10 @@ package io.avatarserver.upload;
 import io.avatarserver.db.AvatarRepository;
 import io.avatarserver.db.NewAvatar;
 import io.avatarserver.db.SavedAvatar;
-import io.avatarserver.error.ProblemException;
+import io.avatarserver.avatar.AvatarException;
 import io.avatarserver.storage.AvatarStorage;
 import io.avatarserver.storage.StagedObject;
-import io.avatarserver.error.Problem;
+import io.avatarserver.avatar.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -95,7 +95,7 @@ public final class UploadSession {
       if (size - lastSize[0] < minPerWindow && !sink.writeQueueFull() && !received.future().isComplete()) {
         vertx.cancelTimer(timer);
         // Fail first: closing the pipe fails it at once with a generic "Pipe closed".
-        received.tryFail(Problem.REQUEST_TIMEOUT.exception("The body arrived slower than "
+        received.tryFail(Failure.BODY_TOO_SLOW.exception("The body arrived slower than "
           + limits.minBytesPerSecond() + " bytes per second"));
         body.close();
       }
@@ -140,8 +140,8 @@ public final class UploadSession {
   }
 
   private static String outcome(Throwable cause) {
-    if (cause instanceof ProblemException problem) {
-      return problem.problem().name().toLowerCase(java.util.Locale.ROOT);
+    if (cause instanceof AvatarException problem) {
+      return problem.failure().name().toLowerCase(java.util.Locale.ROOT);
     }
     if (cause instanceof HttpClosedException) {
       return "client_aborted";
@@ -154,7 +154,7 @@ public final class UploadSession {
     long millis = TimeUnit.NANOSECONDS.toMillis(nanos);
     long bytes = sink == null ? 0 : sink.size();
     events.finished(outcome, bytes, nanos);
-    if (cause == null || cause instanceof ProblemException || cause instanceof HttpClosedException) {
+    if (cause == null || cause instanceof AvatarException || cause instanceof HttpClosedException) {
       LOG.info("upload user={} bytes={} durationMs={} outcome={}", userId, bytes, millis, outcome);
     } else {
       LOG.warn("upload user={} bytes={} durationMs={} outcome={}", userId, bytes, millis, outcome, cause);

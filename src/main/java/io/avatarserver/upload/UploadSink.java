@@ -1,7 +1,7 @@
 package io.avatarserver.upload;
 
-import io.avatarserver.error.Problem;
-import io.avatarserver.error.ProblemException;
+import io.avatarserver.avatar.Failure;
+import io.avatarserver.avatar.AvatarException;
 import io.avatarserver.storage.StagedObject;
 import io.avatarserver.upload.image.ImageParser;
 import io.vertx.core.Future;
@@ -31,7 +31,7 @@ import java.util.List;
  * buffers come out of a {@link WriteBudget} shared by all uploads; without a share, an upload keeps
  * one waiting chunk and pauses its client, so thousands of uploads in flight stay within the heap.
  *
- * <p>Every refusal fails the next {@link #write} or {@link #end()} with a {@code ProblemException};
+ * <p>Every refusal fails the next {@link #write} or {@link #end()} with a {@code AvatarException};
  * the caller then discards the staged object.
  */
 public final class UploadSink implements WriteStream<Buffer> {
@@ -92,7 +92,7 @@ public final class UploadSink implements WriteStream<Buffer> {
     received += chunk.length();
     events.received(chunk.length());
     if (received > limits.maxBytes()) {
-      return fail(Problem.PAYLOAD_TOO_LARGE.exception(
+      return fail(Failure.AVATAR_TOO_LARGE.exception(
         "The avatar is larger than the limit of " + limits.maxBytes() + " bytes"));
     }
     Buffer toParse = chunk;
@@ -112,7 +112,7 @@ public final class UploadSink implements WriteStream<Buffer> {
     Buffer out;
     try {
       out = parser.feed(toParse);
-    } catch (ProblemException refused) {
+    } catch (AvatarException refused) {
       return fail(refused);
     }
     if (received / limits.progressLogBytes() > before / limits.progressLogBytes() && LOG.isDebugEnabled()) {
@@ -229,8 +229,8 @@ public final class UploadSink implements WriteStream<Buffer> {
   private Throwable mismatch() {
     ImageType actual = ImageType.sniff(head, headLength);
     return actual == null
-      ? Problem.UNSUPPORTED_MEDIA_TYPE.exception("The content is not a JPEG, PNG, GIF or WebP image")
-      : Problem.CONTENT_TYPE_MISMATCH.exception(
+      ? Failure.UNSUPPORTED_TYPE.exception("The content is not a JPEG, PNG, GIF or WebP image")
+      : Failure.CONTENT_TYPE_MISMATCH.exception(
           "Declared " + declared.mediaType() + " but the content is " + actual.mediaType());
   }
 
@@ -245,7 +245,7 @@ public final class UploadSink implements WriteStream<Buffer> {
       return Future.failedFuture(failure);
     }
     if (received < limits.minBytes()) {
-      return fail(Problem.AVATAR_TOO_SMALL.exception(
+      return fail(Failure.AVATAR_TOO_SMALL.exception(
         "The avatar has " + received + " bytes; the minimum is " + limits.minBytes()));
     }
     if (!typeChecked && ImageType.sniff(head, headLength) != declared) {
@@ -261,7 +261,7 @@ public final class UploadSink implements WriteStream<Buffer> {
         enqueue(out);
       }
       patches = parser.finish();
-    } catch (ProblemException refused) {
+    } catch (AvatarException refused) {
       return fail(refused);
     }
     String streamed = HexFormat.of().formatHex(sha256.digest());

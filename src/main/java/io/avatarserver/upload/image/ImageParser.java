@@ -1,7 +1,7 @@
 package io.avatarserver.upload.image;
 
-import io.avatarserver.error.Problem;
-import io.avatarserver.error.ProblemException;
+import io.avatarserver.avatar.Failure;
+import io.avatarserver.avatar.AvatarException;
 import io.vertx.core.buffer.Buffer;
 
 import java.util.ArrayList;
@@ -16,7 +16,7 @@ import java.util.function.Consumer;
  * with what to do next: {@link #collect} n bytes to look at, {@link #copy} n bytes through,
  * {@link #drop} n bytes, {@link #emit} bytes of its own, and {@link #end} at the image's last byte.
  *
- * <p>Refusals are {@code ProblemException}s: 422 for a truncated or inconsistent header, for a pixel
+ * <p>Refusals are {@code AvatarException}s: 422 for a truncated or inconsistent header, for a pixel
  * flood (as soon as the dimensions are read), and for data after the image's end (anything but zero
  * padding: that is where polyglots hide HTML or scripts).
  */
@@ -80,7 +80,7 @@ public abstract class ImageParser {
   /**
    * Consumes one chunk of the upload and returns the bytes to store for it (possibly none).
    *
-   * @throws ProblemException when the image is refused
+   * @throws AvatarException when the image is refused
    */
   public final Buffer feed(Buffer in) {
     if (!started) {
@@ -291,8 +291,8 @@ public abstract class ImageParser {
     return limits.stripMetadata();
   }
 
-  protected static ProblemException refuse(String detail) {
-    return Problem.INVALID_IMAGE.exception(detail);
+  protected static AvatarException refuse(String detail) {
+    return Failure.INVALID_IMAGE.exception(detail);
   }
 
   static int u16be(byte[] b, int i) {

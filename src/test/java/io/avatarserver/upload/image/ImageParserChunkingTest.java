@@ -1,6 +1,6 @@
 package io.avatarserver.upload.image;
 
-import io.avatarserver.error.ProblemException;
+import io.avatarserver.avatar.AvatarException;
 import io.avatarserver.support.Bodies;
 import io.avatarserver.support.Images;
 import io.avatarserver.upload.ImageType;
@@ -123,7 +123,7 @@ class ImageParserChunkingTest {
   void refusedWhateverTheCuts(String name, ImageType type) {
     byte[] image = image(name);
     for (int[] cuts : List.of(new int[0], everyByte(image.length), randomCuts(image.length, 3))) {
-      assertThrows(ProblemException.class, () -> parse(type, image, cuts));
+      assertThrows(AvatarException.class, () -> parse(type, image, cuts));
     }
   }
 }

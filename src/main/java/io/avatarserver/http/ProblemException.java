@@ -1,8 +1,8 @@
-package io.avatarserver.error;
+package io.avatarserver.http;
 
 import io.vertx.core.VertxException;
 
-/** A refusal the client caused or must be told about: carries its catalogue entry and a detail. */
+/** A refusal that only the HTTP edge knows about (framing, routing, headers): its catalogue entry and a detail. */
 public final class ProblemException extends VertxException {
 
   private final Problem problem;
@@ -28,8 +28,4 @@ public final class ProblemException extends VertxException {
     return getMessage();
   }
 
-  /** True when {@code failure} is a ProblemException of the given kind. */
-  public static boolean is(Throwable failure, Problem problem) {
-    return failure instanceof ProblemException p && p.problem == problem;
-  }
 }

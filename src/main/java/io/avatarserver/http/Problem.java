@@ -1,9 +1,12 @@
-package io.avatarserver.error;
+package io.avatarserver.http;
+
+import io.avatarserver.avatar.Failure;
 
 /**
  * The catalogue of every answer the server gives to a request it refuses, each with its HTTP status
- * and an RFC 9457 problem type. Nothing else produces an error status: handlers fail the routing
- * context with a {@link ProblemException}, and {@code http.ProblemResponder} turns it into
+ * and an RFC 9457 problem type. Nothing else produces an error status: the core fails with a domain
+ * {@link Failure}, which {@link #of(Failure)} maps here, once; refusals that only HTTP knows (framing,
+ * routing, headers) are {@link ProblemException}s. {@link ProblemResponder} turns either into
  * {@code application/problem+json}. Unknown failures are logged and become {@link #INTERNAL}.
  */
 public enum Problem {
@@ -55,6 +58,28 @@ public enum Problem {
 
   public String title() {
     return title;
+  }
+
+  /** The answer to a domain failure: every {@link Failure} has exactly one. */
+  public static Problem of(Failure failure) {
+    return switch (failure) {
+      case INVALID_USER -> INVALID_USER;
+      case USER_NOT_FOUND -> USER_NOT_FOUND;
+      case AVATAR_NOT_FOUND -> AVATAR_NOT_FOUND;
+      case UNAUTHORIZED -> UNAUTHORIZED;
+      case INVALID_TOKEN -> INVALID_TOKEN;
+      case FORBIDDEN -> FORBIDDEN;
+      case AVATAR_TOO_LARGE -> PAYLOAD_TOO_LARGE;
+      case AVATAR_TOO_SMALL -> AVATAR_TOO_SMALL;
+      case UNSUPPORTED_TYPE -> UNSUPPORTED_MEDIA_TYPE;
+      case CONTENT_TYPE_MISMATCH -> CONTENT_TYPE_MISMATCH;
+      case INVALID_IMAGE -> INVALID_IMAGE;
+      case BODY_TOO_SLOW -> REQUEST_TIMEOUT;
+      case RATE_LIMITED -> TOO_MANY_REQUESTS;
+      case BUSY -> SERVER_BUSY;
+      case DATABASE_UNAVAILABLE -> DATABASE_UNAVAILABLE;
+      case STORAGE_FULL -> INSUFFICIENT_STORAGE;
+    };
   }
 
   public ProblemException exception(String detail) {
