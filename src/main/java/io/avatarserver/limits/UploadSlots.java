@@ -66,9 +66,4 @@ public final class UploadSlots {
       }
     };
   }
-
-  /** Uploads in flight now. */
-  public int inFlight() {
-    return maxTotal > 0 ? total.get() : perUser.values().stream().mapToInt(Integer::intValue).sum();
-  }
 }
