@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpResponse;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static io.avatarserver.support.Problems.assertRefused;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @DisplayName("Rate limits per client address: 429 with Retry-After, before the token is even checked")
@@ -27,12 +27,12 @@ class AddressRateLimitTest extends ServerTestBase {
     byte[] jpeg = Bodies.fixture("images/avatar-256.jpg");
     // Writes without a token still spend the address's budget: they answer 401 until it is gone.
     for (int i = 0; i < 3; i++) {
-      assertEquals(401, server.send(server.request("/users/1/avatar").header("Content-Type", "image/jpeg")
-        .PUT(java.net.http.HttpRequest.BodyPublishers.ofByteArray(jpeg))).statusCode());
+      assertRefused(server.send(server.request("/users/1/avatar").header("Content-Type", "image/jpeg")
+        .PUT(java.net.http.HttpRequest.BodyPublishers.ofByteArray(jpeg))), 401, "unauthorized");
     }
     HttpResponse<byte[]> fourth = server.send(server.request("/users/1/avatar").header("Content-Type", "image/jpeg")
       .PUT(java.net.http.HttpRequest.BodyPublishers.ofByteArray(jpeg)));
-    assertEquals(429, fourth.statusCode());
+    assertRefused(fourth, 429, "too-many-requests");
     long retryAfter = Long.parseLong(fourth.headers().firstValue("Retry-After").orElse("0"));
     assertTrue(retryAfter >= 1 && retryAfter <= 2, "Retry-After " + retryAfter);
   }

@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
+import static io.avatarserver.support.Problems.assertRefused;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -54,8 +55,7 @@ class AvatarLifecycleTest extends ServerTestBase {
       .header("Content-Type", "application/json")
       .POST(HttpRequest.BodyPublishers.ofString(body)));
 
-    assertEquals(400, response.statusCode(), () -> new String(response.body()));
-    assertEquals("application/problem+json", response.headers().firstValue("Content-Type").orElse(""));
+    assertRefused(response, 400, "invalid-user");
   }
 
   @Test
@@ -65,7 +65,7 @@ class AvatarLifecycleTest extends ServerTestBase {
       .header("Content-Type", "application/json")
       .POST(HttpRequest.BodyPublishers.ofString(new JsonObject().put("name", "x".repeat(201)).encode())));
 
-    assertEquals(400, response.statusCode());
+    assertRefused(response, 400, "invalid-user");
   }
 
   @Test
@@ -131,11 +131,10 @@ class AvatarLifecycleTest extends ServerTestBase {
 
     assertEquals(204, deleted.statusCode());
     assertEquals(List.of(), server.avatarFiles(user));
-    assertEquals(404, server.get("/users/" + user + "/avatar").statusCode());
-    assertEquals(404, server.get("/users/" + user + "/avatar/info").statusCode());
+    assertRefused(server.get("/users/" + user + "/avatar"), 404, "avatar-not-found");
+    assertRefused(server.get("/users/" + user + "/avatar/info"), 404, "avatar-not-found");
     HttpResponse<byte[]> again = server.send(server.as(user, "/users/" + user + "/avatar").DELETE());
-    assertEquals(404, again.statusCode());
-    assertEquals("urn:problem:avatar-server:avatar-not-found", TestServer.json(again).getString("type"));
+    assertRefused(again, 404, "avatar-not-found");
   }
 
   @Test
@@ -143,8 +142,7 @@ class AvatarLifecycleTest extends ServerTestBase {
   void unknownUser() {
     HttpResponse<byte[]> put = server.put(987_654_321L, "image/jpeg", Bodies.fixture("images/avatar-256.jpg"));
 
-    assertEquals(404, put.statusCode());
-    assertEquals("urn:problem:avatar-server:user-not-found", TestServer.json(put).getString("type"));
+    assertRefused(put, 404, "user-not-found");
     assertEquals(List.of(), server.avatarFiles(987_654_321L));
   }
 
@@ -159,8 +157,7 @@ class AvatarLifecycleTest extends ServerTestBase {
       server.send(server.asAdmin(path).DELETE()),
       server.send(server.asAdmin(path).header("Content-Type", "image/jpeg")
         .PUT(HttpRequest.BodyPublishers.ofByteArray(Bodies.fixture("images/avatar-256.jpg")))))) {
-      assertEquals(400, response.statusCode(), () -> response.request().method() + " " + path);
-      assertEquals("urn:problem:avatar-server:invalid-id", TestServer.json(response).getString("type"));
+      assertRefused(response, 400, "invalid-id");
     }
   }
 
@@ -168,13 +165,11 @@ class AvatarLifecycleTest extends ServerTestBase {
   @DisplayName("Unknown paths answer 404 and unknown methods 405, both as problem+json")
   void unknownRoutes() {
     HttpResponse<byte[]> notFound = server.get("/nowhere");
-    assertEquals(404, notFound.statusCode());
-    assertEquals("application/problem+json", notFound.headers().firstValue("Content-Type").orElse(""));
+    assertRefused(notFound, 404, "not-found");
 
     HttpResponse<byte[]> notAllowed = server.send(server.request("/users/1/avatar")
       .method("PATCH", HttpRequest.BodyPublishers.noBody()));
-    assertEquals(405, notAllowed.statusCode());
-    assertEquals("application/problem+json", notAllowed.headers().firstValue("Content-Type").orElse(""));
+    assertRefused(notAllowed, 405, "method-not-allowed");
   }
 
   @Test

@@ -12,6 +12,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.List;
 
+import static io.avatarserver.support.Problems.assertRefused;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -44,8 +45,7 @@ class DatabaseFailureTest extends ServerTestBase {
 
     HttpResponse<byte[]> put = server.put(user, "image/png", Bodies.png(FailingTrigger.FAILING_SIZE, 1));
 
-    assertEquals(503, put.statusCode(), () -> new String(put.body()));
-    assertEquals("urn:problem:avatar-server:database-unavailable", TestServer.json(put).getString("type"));
+    assertRefused(put, 503, "database-unavailable");
     assertEquals("5", put.headers().firstValue("Retry-After").orElse(""));
     assertEquals(before, server.avatarFiles(user));
     assertArrayEquals(old, server.get("/users/" + user + "/avatar").body());
@@ -59,16 +59,16 @@ class DatabaseFailureTest extends ServerTestBase {
 
     HttpResponse<byte[]> put = server.put(user, "image/png", Bodies.png(FailingTrigger.FAILING_SIZE, 2));
 
-    assertEquals(503, put.statusCode());
+    assertRefused(put, 503, "database-unavailable");
     assertEquals(List.of(), server.avatarFiles(user));
-    assertEquals(404, server.get("/users/" + user + "/avatar").statusCode());
+    assertRefused(server.get("/users/" + user + "/avatar"), 404, "avatar-not-found");
   }
 
   @Test
   @DisplayName("The next upload after a failed one succeeds: the failure left no state behind")
   void recoversAfterFailure() {
     long user = server.createUser("db-failure-then-ok");
-    assertEquals(503, server.put(user, "image/png", Bodies.png(FailingTrigger.FAILING_SIZE, 3)).statusCode());
+    assertRefused(server.put(user, "image/png", Bodies.png(FailingTrigger.FAILING_SIZE, 3)), 503, "database-unavailable");
 
     byte[] good = Bodies.png(FailingTrigger.FAILING_SIZE + 1, 3);
     assertEquals(201, server.put(user, "image/png", good).statusCode());

@@ -4,7 +4,6 @@ import io.avatarserver.support.Bodies;
 import io.avatarserver.support.Eventually;
 import io.avatarserver.support.Images;
 import io.avatarserver.support.TcpProxy;
-import io.avatarserver.support.TestServer;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
@@ -16,6 +15,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 
+import static io.avatarserver.support.Problems.assertRefused;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -55,8 +55,7 @@ class DatabaseOutageTest extends ServerTestBase {
     try {
       for (int i = 0; i < 3; i++) {
         HttpResponse<byte[]> put = server.put(user, "image/png", Bodies.png(256 * 1024, i));
-        assertEquals(503, put.statusCode(), () -> new String(put.body()));
-        assertEquals("urn:problem:avatar-server:database-unavailable", TestServer.json(put).getString("type"));
+        assertRefused(put, 503, "database-unavailable");
       }
       assertEquals(1, server.avatarFiles(user).size(), "only the previous avatar's file");
       assertEquals(List.of(), server.stagedFiles());

@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import static io.avatarserver.support.Problems.assertRefused;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -78,8 +79,7 @@ class DiskFullTest extends ServerTestBase {
     Path ballast = fill();
     try {
       HttpResponse<byte[]> put = server.put(user, "image/png", Bodies.png(1024 * 1024, 2));
-      assertEquals(507, put.statusCode(), () -> new String(put.body()));
-      assertEquals("urn:problem:avatar-server:insufficient-storage", TestServer.json(put).getString("type"));
+      assertRefused(put, 507, "insufficient-storage");
       assertEquals(List.of(), server.awaitNoStagedFiles(), "the temporary file is deleted");
       assertEquals(1, server.avatarFiles(user).size());
       assertArrayEquals(first, server.get("/users/" + user + "/avatar").body(), "the previous avatar is intact");

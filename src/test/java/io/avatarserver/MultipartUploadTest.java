@@ -15,6 +15,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.util.List;
 
+import static io.avatarserver.support.Problems.assertRefused;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -76,8 +77,7 @@ class MultipartUploadTest extends ServerTestBase {
     HttpResponse<byte[]> response = post(user,
       new Multipart().file("avatar", "a.jpg", "image/jpeg", Bodies.fixture("images/avatar-200.png")).build());
 
-    assertEquals(415, response.statusCode());
-    assertEquals("urn:problem:avatar-server:content-type-mismatch", TestServer.json(response).getString("type"));
+    assertRefused(response, 415, "content-type-mismatch");
     assertEquals(List.of(), server.avatarFiles(user));
   }
 
@@ -88,7 +88,7 @@ class MultipartUploadTest extends ServerTestBase {
     HttpResponse<byte[]> response = post(user,
       new Multipart().file("avatar", "a.html", "text/html", Bodies.fixture("hostile/html-as-png.png")).build());
 
-    assertEquals(415, response.statusCode());
+    assertRefused(response, 415, "unsupported-media-type");
     assertEquals(List.of(), server.avatarFiles(user));
   }
 
@@ -98,8 +98,7 @@ class MultipartUploadTest extends ServerTestBase {
     long user = server.createUser("multipart-missing");
     HttpResponse<byte[]> response = post(user, new Multipart().field("avatar", "not a file").build());
 
-    assertEquals(400, response.statusCode(), () -> new String(response.body()));
-    assertEquals("urn:problem:avatar-server:missing-avatar-part", TestServer.json(response).getString("type"));
+    assertRefused(response, 400, "missing-avatar-part");
   }
 
   @Test
@@ -109,8 +108,7 @@ class MultipartUploadTest extends ServerTestBase {
     HttpResponse<byte[]> response = post(user,
       new Multipart().file("picture", "a.png", "image/png", Bodies.fixture("images/avatar-200.png")).build());
 
-    assertEquals(400, response.statusCode(), () -> new String(response.body()));
-    assertEquals("urn:problem:avatar-server:unexpected-part", TestServer.json(response).getString("type"));
+    assertRefused(response, 400, "unexpected-part");
     assertEquals(List.of(), server.avatarFiles(user));
   }
 
@@ -121,7 +119,7 @@ class MultipartUploadTest extends ServerTestBase {
     HttpResponse<byte[]> response = post(user,
       new Multipart().file("avatar", "big.png", "image/png", Bodies.png(10 * 1024 * 1024 + 1, 1)).build());
 
-    assertEquals(413, response.statusCode());
+    assertRefused(response, 413, "payload-too-large");
     assertEquals(List.of(), server.avatarFiles(user));
   }
 
@@ -132,7 +130,7 @@ class MultipartUploadTest extends ServerTestBase {
     HttpResponse<byte[]> response = post(user,
       new Multipart().file("avatar", "big.png", "image/png", Bodies.png(11 * 1024 * 1024, 1)).build());
 
-    assertEquals(413, response.statusCode());
+    assertRefused(response, 413, "payload-too-large");
     assertEquals(List.of(), server.avatarFiles(user));
   }
 
@@ -144,7 +142,7 @@ class MultipartUploadTest extends ServerTestBase {
       .header("Content-Type", "image/png")
       .POST(HttpRequest.BodyPublishers.ofByteArray(Bodies.fixture("images/avatar-200.png"))));
 
-    assertEquals(415, response.statusCode());
+    assertRefused(response, 415, "unsupported-media-type");
   }
 
   @Test
@@ -153,6 +151,6 @@ class MultipartUploadTest extends ServerTestBase {
     HttpResponse<byte[]> response = post(555_555_555L,
       new Multipart().file("avatar", "a.png", "image/png", Bodies.fixture("images/avatar-200.png")).build());
 
-    assertEquals(404, response.statusCode());
+    assertRefused(response, 404, "user-not-found");
   }
 }

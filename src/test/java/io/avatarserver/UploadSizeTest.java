@@ -17,6 +17,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.util.List;
 
+import static io.avatarserver.support.Problems.assertRefused;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -60,11 +61,9 @@ class UploadSizeTest extends ServerTestBase {
 
     HttpResponse<byte[]> put = server.put(user, "image/png", Bodies.png(size, 7));
 
-    assertEquals(413, put.statusCode());
-    assertEquals("application/problem+json", put.headers().firstValue("Content-Type").orElse(""));
-    assertEquals("urn:problem:avatar-server:payload-too-large", TestServer.json(put).getString("type"));
+    assertRefused(put, 413, "payload-too-large");
     assertEquals(List.of(), server.avatarFiles(user));
-    assertEquals(404, server.get("/users/" + user + "/avatar").statusCode());
+    assertRefused(server.get("/users/" + user + "/avatar"), 404, "avatar-not-found");
   }
 
   @Test
@@ -134,8 +133,7 @@ class UploadSizeTest extends ServerTestBase {
 
     HttpResponse<byte[]> put = server.put(user, "image/png", Bodies.pngPrefix(size));
 
-    assertEquals(422, put.statusCode(), () -> new String(put.body()));
-    assertEquals("urn:problem:avatar-server:avatar-too-small", TestServer.json(put).getString("type"));
+    assertRefused(put, 422, "avatar-too-small");
     assertEquals(List.of(), server.avatarFiles(user));
   }
 
@@ -143,6 +141,6 @@ class UploadSizeTest extends ServerTestBase {
   @DisplayName("The 50-byte PNG fixture is refused with 422")
   void fiftyByteFixture() {
     long user = server.createUser("fifty");
-    assertEquals(422, server.put(user, "image/png", Bodies.fixture("hostile/fifty-bytes.png")).statusCode());
+    assertRefused(server.put(user, "image/png", Bodies.fixture("hostile/fifty-bytes.png")), 422, "avatar-too-small");
   }
 }
