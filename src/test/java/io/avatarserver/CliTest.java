@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 
+import static io.avatarserver.support.Problems.assertRefused;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -66,9 +67,9 @@ class CliTest extends ServerTestBase {
     HttpRequest.Builder own = server.request("/users/" + user + "/avatar").header("Authorization", "Bearer " + run.out());
     assertEquals(201, server.send(own.header("Content-Type", "image/gif")
       .PUT(HttpRequest.BodyPublishers.ofByteArray(Bodies.fixture("images/avatar-64.gif")))).statusCode());
-    assertEquals(403, server.send(server.request("/users/" + other + "/avatar").header("Authorization", "Bearer " + run.out())
-      .header("Content-Type", "image/gif").PUT(HttpRequest.BodyPublishers.ofByteArray(Bodies.fixture("images/avatar-64.gif"))))
-      .statusCode());
+    assertRefused(server.send(server.request("/users/" + other + "/avatar").header("Authorization", "Bearer " + run.out())
+      .header("Content-Type", "image/gif").PUT(HttpRequest.BodyPublishers.ofByteArray(Bodies.fixture("images/avatar-64.gif")))),
+      403, "forbidden");
   }
 
   @Test

@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
+import static io.avatarserver.support.Problems.assertRefused;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -125,7 +126,7 @@ class ClientFailureTest extends ServerTestBase {
         assertArrayEquals(previous, server.get("/users/" + resetUsers[i] + "/avatar").body());
         assertEquals(1, server.avatarFiles(resetUsers[i]).size());
       } else {
-        assertEquals(404, server.get("/users/" + resetUsers[i] + "/avatar").statusCode());
+        assertRefused(server.get("/users/" + resetUsers[i] + "/avatar"), 404, "avatar-not-found");
         assertEquals(List.of(), server.avatarFiles(resetUsers[i]));
       }
     }

@@ -19,6 +19,7 @@ import java.net.http.HttpResponse;
 import java.util.Arrays;
 import java.util.Optional;
 
+import static io.avatarserver.support.Problems.assertRefused;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -57,7 +58,7 @@ class MetricsTest {
     byte[] jpeg = Bodies.fixture("images/avatar-256.jpg");
     assertEquals(201, server.put(user, "image/jpeg", jpeg).statusCode());
     assertEquals(200, server.put(user, "image/jpeg", jpeg).statusCode());
-    assertEquals(422, server.put(user, "image/png", Bodies.fixture("hostile/pixel-flood-100000x100000.png")).statusCode());
+    assertRefused(server.put(user, "image/png", Bodies.fixture("hostile/pixel-flood-100000x100000.png")), 422, "invalid-image");
 
     HttpResponse<byte[]> response = server.get("/metrics");
     assertEquals(200, response.statusCode());

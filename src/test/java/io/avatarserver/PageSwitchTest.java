@@ -6,6 +6,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
+import static io.avatarserver.support.Problems.assertRefused;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 @DisplayName("http.page: false turns the upload page off; the API and its document stay")
@@ -18,8 +19,8 @@ class PageSwitchTest extends ServerTestBase {
 
   @Test
   void pageOff() {
-    assertEquals(404, server.get("/").statusCode());
-    assertEquals(404, server.get("/page/app.js").statusCode());
+    assertRefused(server.get("/"), 404, "not-found");
+    assertRefused(server.get("/page/app.js"), 404, "not-found");
     assertEquals(200, server.get("/openapi.json").statusCode());
     assertEquals(200, server.get("/health/live").statusCode());
   }

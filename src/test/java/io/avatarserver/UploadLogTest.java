@@ -17,6 +17,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.List;
 
+import static io.avatarserver.support.Problems.assertRefused;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -70,7 +71,7 @@ class UploadLogTest extends ServerTestBase {
   @DisplayName("A refused upload logs its outcome")
   void refused() {
     long user = server.createUser("logged-refusal");
-    assertEquals(415, server.put(user, "image/gif", Bodies.fixture("images/avatar-256.jpg")).statusCode());
+    assertRefused(server.put(user, "image/gif", Bodies.fixture("images/avatar-256.jpg")), 415, "content-type-mismatch");
 
     List<String> info = lines(Level.INFO, user);
     assertEquals(1, info.size(), () -> "INFO lines: " + info);
