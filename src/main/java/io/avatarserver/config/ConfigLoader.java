@@ -183,12 +183,16 @@ public final class ConfigLoader {
       + " (the settings are in the README's Configuration table)");
   }
 
-  /** The candidate closest to {@code name} when it is close enough to be a typo of it; else null. */
+  /**
+   * The candidate closest to {@code name} when it is close enough to be a typo of it, or else the one
+   * it begins (ignoring case: {@code tokenTTL} for {@code tokenTtlSeconds}); else null.
+   */
   static String nearest(String name, List<String> candidates) {
     String lower = name.toLowerCase(Locale.ROOT);
     return candidates.stream()
       .filter(c -> distance(lower, c.toLowerCase(Locale.ROOT)) <= Math.max(2, name.length() / 8))
       .min(Comparator.comparingInt(c -> distance(lower, c.toLowerCase(Locale.ROOT))))
+      .or(() -> candidates.stream().filter(c -> c.toLowerCase(Locale.ROOT).startsWith(lower)).findFirst())
       .orElse(null);
   }
 
