@@ -11,8 +11,7 @@ import static io.avatarserver.config.Setting.*;
  * Every setting of the server, read once at start, in six sections. The settings themselves (keys,
  * defaults, allowed values, environment variables, documentation) are declared once, in {@link Setting};
  * {@link ConfigLoader} checks and layers them, and {@link #of} builds this record from the result.
- * The records' constructors do not check: build a configuration through {@link #fromJson} or
- * {@link ConfigLoader#load}.
+ * The records' constructors check each value against the same table, for code that builds them directly.
  */
 public record ServerConfig(Http http, Storage storage, Database database, Upload upload, Auth auth, Limits limits) {
 
@@ -35,6 +34,16 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
    */
   public record Http(String host, int port, int instances, int idleTimeoutSeconds, int maxHeaderBytes, int maxHeaders,
                      long lingerMillis, int shutdownSeconds, boolean page) {
+    public Http {
+      HTTP_HOST.require(host);
+      HTTP_PORT.require(port);
+      HTTP_INSTANCES.require(instances);
+      HTTP_IDLE_TIMEOUT_SECONDS.require(idleTimeoutSeconds);
+      HTTP_MAX_HEADER_BYTES.require(maxHeaderBytes);
+      HTTP_MAX_HEADERS.require(maxHeaders);
+      HTTP_LINGER_MILLIS.require(lingerMillis);
+      HTTP_SHUTDOWN_SECONDS.require(shutdownSeconds);
+    }
 
     public int effectiveInstances() {
       return instances == 0 ? Runtime.getRuntime().availableProcessors() : instances;
@@ -53,6 +62,12 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
    * @param minFreeBytes         {@code /health/ready} reports DOWN below this much free space
    */
   public record Storage(Path dataDir, long sweepGraceSeconds, long sweepIntervalSeconds, long minFreeBytes) {
+    public Storage {
+      STORAGE_SWEEP_GRACE_SECONDS.require(sweepGraceSeconds);
+      STORAGE_SWEEP_INTERVAL_SECONDS.require(sweepIntervalSeconds);
+      STORAGE_MIN_FREE_BYTES.require(minFreeBytes);
+    }
+
 
     public Path avatarsDir() {
       return dataDir.resolve("avatars");
@@ -78,6 +93,10 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
   public record Database(String url, int poolSize, int cacheSeconds, int cacheEntries) {
     public Database {
       url = url == null ? "" : url.trim();
+      DATABASE_URL.require(url);
+      DATABASE_POOL_SIZE.require(poolSize);
+      DATABASE_CACHE_SECONDS.require(cacheSeconds);
+      DATABASE_CACHE_ENTRIES.require(cacheEntries);
     }
 
     public boolean isPostgres() {
@@ -108,6 +127,22 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
   public record Upload(long maxBytes, int minBytes, int multipartOverhead, int writeBufferBytes, int progressLogBytes,
                        int minBytesPerSecond, int minRateWindowSeconds, int maxDimension, long maxPixels,
                        boolean stripMetadata, long writeBudgetBytes) {
+    public Upload {
+      UPLOAD_MAX_BYTES.require(maxBytes);
+      UPLOAD_MIN_BYTES.require(minBytes);
+      if (minBytes > maxBytes) {
+        throw new ConfigException("upload.minBytes = " + minBytes + " exceeds upload.maxBytes = " + maxBytes);
+      }
+      UPLOAD_MULTIPART_OVERHEAD.require(multipartOverhead);
+      UPLOAD_WRITE_BUFFER_BYTES.require(writeBufferBytes);
+      UPLOAD_PROGRESS_LOG_BYTES.require(progressLogBytes);
+      UPLOAD_MIN_BYTES_PER_SECOND.require(minBytesPerSecond);
+      UPLOAD_MIN_RATE_WINDOW_SECONDS.require(minRateWindowSeconds);
+      UPLOAD_MAX_DIMENSION.require(maxDimension);
+      UPLOAD_MAX_PIXELS.require(maxPixels);
+      UPLOAD_WRITE_BUDGET_BYTES.require(writeBudgetBytes);
+    }
+
   }
 
   /**
@@ -120,6 +155,8 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
   public record Auth(String jwtSecret, int tokenTtlSeconds) {
     public Auth {
       jwtSecret = jwtSecret == null ? "" : jwtSecret;
+      AUTH_JWT_SECRET.require(jwtSecret);
+      AUTH_TOKEN_TTL_SECONDS.require(tokenTtlSeconds);
     }
   }
 
@@ -136,6 +173,15 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
    */
   public record Limits(int maxUploads, int maxUploadsPerUser, int userWritesPerMinute, int userBurst,
                        int addressWritesPerSecond, int addressBurst) {
+    public Limits {
+      LIMITS_MAX_UPLOADS.require(maxUploads);
+      LIMITS_MAX_UPLOADS_PER_USER.require(maxUploadsPerUser);
+      LIMITS_USER_WRITES_PER_MINUTE.require(userWritesPerMinute);
+      LIMITS_USER_BURST.require(userBurst);
+      LIMITS_ADDRESS_WRITES_PER_SECOND.require(addressWritesPerSecond);
+      LIMITS_ADDRESS_BURST.require(addressBurst);
+    }
+
   }
 
   /**

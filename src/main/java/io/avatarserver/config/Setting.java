@@ -188,6 +188,17 @@ public enum Setting {
     return kind.accept(json);
   }
 
+  /**
+   * Checks a value set in code, as the {@link ServerConfig} records do for any that bypass the loader:
+   * the table's range is the only one.
+   */
+  void require(Object value) {
+    Object checked = value instanceof Integer i ? Long.valueOf(i) : value;
+    if (accept(checked) == null) {
+      throw new ConfigException(key + " = " + display(checked) + " is not allowed: it must be " + kind.describe());
+    }
+  }
+
   /** A value as an error message may show it: secrets hidden, a URL's password masked. */
   String display(Object value) {
     if (secret()) {

@@ -17,6 +17,7 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @DisplayName("The settings table: its shape, and ServerConfig built from it")
@@ -122,6 +123,20 @@ class SettingTableTest {
     assertEquals("", config.database().url());
     assertEquals(Path.of("data").toAbsolutePath(), config.storage().dataDir());
     assertTrue(config.http().page());
+  }
+
+  @Test
+  @DisplayName("The records check what code builds directly against the same table")
+  void recordsCheck() {
+    ConfigException port = assertThrows(ConfigException.class,
+      () -> new ServerConfig.Http("0.0.0.0", 70_000, 0, 30, 8192, 64, 2000, 30, true));
+    assertEquals("invalid configuration: http.port = 70000 is not allowed: it must be a whole number from 0 to 65535",
+      port.getMessage());
+    assertThrows(ConfigException.class, () -> new ServerConfig.Upload(100, 200, 0, 512, 1, 0, 1, 1, 1, true, 0));
+    assertThrows(ConfigException.class, () -> new ServerConfig.Database("mysql://x", 1, 0, 1));
+    assertThrows(ConfigException.class, () -> new ServerConfig.Limits(0, 0, 0, 0, 0, -1));
+    assertThrows(ConfigException.class, () -> new ServerConfig.Storage(Path.of("/x"), -1, 0, 0));
+    assertThrows(ConfigException.class, () -> new ServerConfig.Auth("short", 60));
   }
 
   @Test
