@@ -193,9 +193,8 @@ public enum Setting {
    * the table's range is the only one.
    */
   void require(Object value) {
-    Object checked = value instanceof Integer i ? Long.valueOf(i) : value;
-    if (accept(checked) == null) {
-      throw new ConfigException(key + " = " + display(checked) + " is not allowed: it must be " + kind.describe());
+    if (accept(value) == null) {
+      throw new ConfigException(key + " = " + display(value) + " is not allowed: it must be " + kind.describe());
     }
   }
 
