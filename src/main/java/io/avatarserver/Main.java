@@ -1,6 +1,7 @@
 package io.avatarserver;
 
 import io.avatarserver.cli.Cli;
+import io.avatarserver.config.ConfigException;
 import io.avatarserver.config.ConfigLoader;
 import io.avatarserver.config.ServerConfig;
 import io.vertx.core.Vertx;
@@ -19,7 +20,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code java -jar avatar-server.jar [serve]} runs the server with {@code conf/config.json} and the
- * environment; the other commands ({@code token}, {@code users create}) are in {@link Cli}.
+ * environment; the other commands ({@code token}, {@code users create}) are in {@link Cli}. A
+ * configuration it refuses ends it, before anything starts, with one line on stderr and exit status 2.
  */
 public final class Main {
 
@@ -29,7 +31,15 @@ public final class Main {
   }
 
   public static void main(String[] args) throws Exception {
-    ServerConfig config = ConfigLoader.load(System.getenv());
+    ServerConfig config;
+    try {
+      config = ConfigLoader.load(System.getenv());
+    } catch (ConfigException e) {
+      // One line that says what to fix; a stack trace would only bury it. Same for serve and the commands.
+      System.err.println("avatar-server: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
     if (args.length > 0 && !"serve".equals(args[0])) {
       System.exit(new Cli(config, System.out, System.err).run(List.of(args)));
     }

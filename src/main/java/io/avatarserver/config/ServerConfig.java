@@ -3,40 +3,46 @@ package io.avatarserver.config;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Path;
+import java.util.Map;
+
+import static io.avatarserver.config.Setting.*;
 
 /**
- * Every setting of the server, read once at start. Each section documents its fields with their
- * defaults; {@code conf/config.json} ships the same defaults and the README's table describes them.
+ * Every setting of the server, read once at start, in six sections. The settings themselves (keys,
+ * defaults, allowed values, environment variables, documentation) are declared once, in {@link Setting};
+ * {@link ConfigLoader} checks and layers them, and {@link #of} builds this record from the result.
+ * The records' constructors check each value against the same table, for code that builds them directly.
  */
 public record ServerConfig(Http http, Storage storage, Database database, Upload upload, Auth auth, Limits limits) {
 
   /**
-   * The HTTP listener.
+   * The HTTP listener. Defaults and allowed values: {@link Setting}, as for every section.
    *
-   * @param host           address to bind; default {@code 0.0.0.0}
-   * @param port           TCP port; default 8080; 0 picks a free port (tests)
-   * @param instances      event-loop verticle instances; default 0, which means one per available processor
+   * @param host           address to bind
+   * @param port           TCP port; 0 picks a free port (tests)
+   * @param instances      event-loop verticle instances; 0 means one per available processor
    * @param idleTimeoutSeconds a connection that sends and receives nothing this long is closed (and its
-   *                       upload, if any, discarded); default 30; 0 disables the timeout
-   * @param maxHeaderBytes largest request head (request line and headers) in bytes; default 8192; larger → 431
-   * @param maxHeaders     most header fields a request may carry; default 64; more → 431
+   *                       upload, if any, discarded); 0 disables the timeout
+   * @param maxHeaderBytes largest request head (request line and headers) in bytes; larger → 431
+   * @param maxHeaders     most header fields a request may carry; more → 431
    * @param lingerMillis   after an early refusal (413, 404, …) while the client is still sending a body, how
    *                       long the server keeps reading and discarding it before closing the connection, so
-   *                       the client sees the answer instead of a TCP reset; default 2000; 0 closes at once
-   * @param page           serve the upload page at {@code /}; default true
+   *                       the client sees the answer instead of a TCP reset; 0 closes at once
+   * @param page           serve the upload page at {@code /}
    * @param shutdownSeconds on SIGTERM, how long uploads in flight may take to finish before they are aborted
-   *                       and cleaned up; default 30
+   *                       and cleaned up
    */
   public record Http(String host, int port, int instances, int idleTimeoutSeconds, int maxHeaderBytes, int maxHeaders,
                      long lingerMillis, int shutdownSeconds, boolean page) {
     public Http {
-      requireRange("http.port", port, 0, 65535);
-      requireRange("http.instances", instances, 0, 1024);
-      requireRange("http.idleTimeoutSeconds", idleTimeoutSeconds, 0, 86_400);
-      requireRange("http.maxHeaderBytes", maxHeaderBytes, 1024, 1 << 20);
-      requireRange("http.maxHeaders", maxHeaders, 8, 10_000);
-      requireRange("http.lingerMillis", lingerMillis, 0, 600_000);
-      requireRange("http.shutdownSeconds", shutdownSeconds, 0, 3600);
+      HTTP_HOST.require(host);
+      HTTP_PORT.require(port);
+      HTTP_INSTANCES.require(instances);
+      HTTP_IDLE_TIMEOUT_SECONDS.require(idleTimeoutSeconds);
+      HTTP_MAX_HEADER_BYTES.require(maxHeaderBytes);
+      HTTP_MAX_HEADERS.require(maxHeaders);
+      HTTP_LINGER_MILLIS.require(lingerMillis);
+      HTTP_SHUTDOWN_SECONDS.require(shutdownSeconds);
     }
 
     public int effectiveInstances() {
@@ -48,19 +54,20 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
    * Where the bytes live.
    *
    * @param dataDir directory for avatar files ({@code avatars/}), uploads in progress ({@code tmp/}) and the
-   *                embedded database; default {@code ./data}; created when missing
+   *                embedded database; created when missing
    * @param sweepGraceSeconds    the recovery sweep deletes temporary files, and avatar files no row references,
-   *                             only when they are older than this; default 3600. It must exceed the longest
+   *                             only when they are older than this. It must exceed the longest
    *                             upload, so that another instance's uploads in flight are safe
-   * @param sweepIntervalSeconds the sweep runs at start and then this often; default 900; 0 = at start only
-   * @param minFreeBytes         {@code /health/ready} reports DOWN below this much free space; default 104857600
+   * @param sweepIntervalSeconds the sweep runs at start and then this often; 0 = at start only
+   * @param minFreeBytes         {@code /health/ready} reports DOWN below this much free space
    */
   public record Storage(Path dataDir, long sweepGraceSeconds, long sweepIntervalSeconds, long minFreeBytes) {
     public Storage {
-      requireRange("storage.sweepGraceSeconds", sweepGraceSeconds, 0, 365L * 86_400);
-      requireRange("storage.sweepIntervalSeconds", sweepIntervalSeconds, 0, 365L * 86_400);
-      requireRange("storage.minFreeBytes", minFreeBytes, 0, Long.MAX_VALUE);
+      STORAGE_SWEEP_GRACE_SECONDS.require(sweepGraceSeconds);
+      STORAGE_SWEEP_INTERVAL_SECONDS.require(sweepIntervalSeconds);
+      STORAGE_MIN_FREE_BYTES.require(minFreeBytes);
     }
+
 
     public Path avatarsDir() {
       return dataDir.resolve("avatars");
@@ -75,20 +82,21 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
    * The metadata database.
    *
    * @param url      {@code postgresql://user@host:port/db} selects the reactive PostgreSQL client;
-   *                 {@code jdbc:h2:…} the JDBC client; empty (the default) means an embedded H2 database at
+   *                 {@code jdbc:h2:…} the JDBC client; empty means an embedded H2 database at
    *                 {@code dataDir/avatar-db}
-   * @param poolSize maximum connections; default 16
+   * @param poolSize maximum connections
    * @param cacheSeconds how long users and avatar rows read from the database are served from memory;
-   *                 default 1; 0 reads the database every time. Writes through this server are seen at
+   *                 0 reads the database every time. Writes through this server are seen at
    *                 once; writes by another server process sharing the database within this time
-   * @param cacheEntries how many users, and as many avatar rows, the cache holds at most; default 10000
+   * @param cacheEntries how many users, and as many avatar rows, the cache holds at most
    */
   public record Database(String url, int poolSize, int cacheSeconds, int cacheEntries) {
     public Database {
       url = url == null ? "" : url.trim();
-      requireRange("database.poolSize", poolSize, 1, 1000);
-      requireRange("database.cacheSeconds", cacheSeconds, 0, 3600);
-      requireRange("database.cacheEntries", cacheEntries, 1, 10_000_000);
+      DATABASE_URL.require(url);
+      DATABASE_POOL_SIZE.require(poolSize);
+      DATABASE_CACHE_SECONDS.require(cacheSeconds);
+      DATABASE_CACHE_ENTRIES.require(cacheEntries);
     }
 
     public boolean isPostgres() {
@@ -99,134 +107,129 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
   /**
    * The upload pipeline's limits.
    *
-   * @param maxBytes          largest accepted avatar in bytes; default 10485760 (10 MiB)
-   * @param minBytes          smallest accepted avatar in bytes; default 100; 0 accepts any non-empty file
+   * @param maxBytes          largest accepted avatar in bytes
+   * @param minBytes          smallest accepted avatar in bytes; 0 accepts any non-empty file
    *                          whose first bytes identify an image
    * @param multipartOverhead bytes a multipart request may carry beyond {@code maxBytes} (boundaries and part
-   *                          headers) before its Content-Length alone is refused; default 16384
-   * @param writeBufferBytes  request chunks are coalesced into file writes of this size; default 262144
+   *                          headers) before its Content-Length alone is refused
+   * @param writeBufferBytes  request chunks are coalesced into file writes of this size
    *                          (measured: fewer, larger writes are markedly faster than one write per 8 KiB chunk)
-   * @param progressLogBytes  a DEBUG progress line every this many bytes; default 262144 (256 KiB)
+   * @param progressLogBytes  a DEBUG progress line every this many bytes
    * @param minBytesPerSecond a body that arrives slower than this, averaged over {@code minRateWindowSeconds},
-   *                          is cut with 408 and discarded (slowloris); default 1024; 0 disables the check
-   * @param minRateWindowSeconds the window of that average; default 30
-   * @param maxDimension      largest width or height of an image, read from its header; default 4096; larger → 422
-   * @param maxPixels         largest width × height; default 16777216 (16.7 Mpx); larger → 422
-   * @param stripMetadata     remove EXIF (but the orientation), XMP, comments and text chunks while streaming;
-   *                          default true
-   * @param writeBudgetBytes  memory all uploads together may hold in coalescing buffers; default 0, which
+   *                          is cut with 408 and discarded (slowloris); 0 disables the check
+   * @param minRateWindowSeconds the window of that average
+   * @param maxDimension      largest width or height of an image, read from its header; larger → 422
+   * @param maxPixels         largest width × height; larger → 422
+   * @param stripMetadata     remove EXIF (but the orientation), XMP, comments and text chunks while streaming
+   * @param writeBudgetBytes  memory all uploads together may hold in coalescing buffers; 0
    *                          means a quarter of the maximum heap; beyond it uploads write chunk by chunk
    */
   public record Upload(long maxBytes, int minBytes, int multipartOverhead, int writeBufferBytes, int progressLogBytes,
                        int minBytesPerSecond, int minRateWindowSeconds, int maxDimension, long maxPixels,
                        boolean stripMetadata, long writeBudgetBytes) {
     public Upload {
-      requireRange("upload.maxBytes", maxBytes, 1, Long.MAX_VALUE / 2);
-      requireRange("upload.minBytes", minBytes, 0, maxBytes);
-      requireRange("upload.multipartOverhead", multipartOverhead, 0, 1 << 20);
-      requireRange("upload.writeBufferBytes", writeBufferBytes, 512, 8 << 20);
-      requireRange("upload.progressLogBytes", progressLogBytes, 1, Integer.MAX_VALUE);
-      requireRange("upload.minBytesPerSecond", minBytesPerSecond, 0, Integer.MAX_VALUE);
-      requireRange("upload.minRateWindowSeconds", minRateWindowSeconds, 1, 3600);
-      requireRange("upload.maxDimension", maxDimension, 1, 65_535);
-      requireRange("upload.maxPixels", maxPixels, 1, 1L << 32);
-      requireRange("upload.writeBudgetBytes", writeBudgetBytes, 0, Long.MAX_VALUE);
+      UPLOAD_MAX_BYTES.require(maxBytes);
+      UPLOAD_MIN_BYTES.require(minBytes);
+      if (minBytes > maxBytes) {
+        throw new ConfigException("upload.minBytes = " + minBytes + " exceeds upload.maxBytes = " + maxBytes);
+      }
+      UPLOAD_MULTIPART_OVERHEAD.require(multipartOverhead);
+      UPLOAD_WRITE_BUFFER_BYTES.require(writeBufferBytes);
+      UPLOAD_PROGRESS_LOG_BYTES.require(progressLogBytes);
+      UPLOAD_MIN_BYTES_PER_SECOND.require(minBytesPerSecond);
+      UPLOAD_MIN_RATE_WINDOW_SECONDS.require(minRateWindowSeconds);
+      UPLOAD_MAX_DIMENSION.require(maxDimension);
+      UPLOAD_MAX_PIXELS.require(maxPixels);
+      UPLOAD_WRITE_BUDGET_BYTES.require(writeBudgetBytes);
     }
+
   }
 
   /**
    * Bearer-token authentication.
    *
-   * @param jwtSecret       HS256 signing secret (at least 32 bytes); empty (the default) means the file
+   * @param jwtSecret       HS256 signing secret (at least 32 bytes); empty means the file
    *                        {@code dataDir/jwt-secret}, generated on first start with mode 0600 and reused
-   * @param tokenTtlSeconds lifetime of tokens minted by the {@code token} and {@code users create} commands;
-   *                        default 86400
+   * @param tokenTtlSeconds lifetime of tokens minted by the {@code token} and {@code users create} commands
    */
   public record Auth(String jwtSecret, int tokenTtlSeconds) {
     public Auth {
       jwtSecret = jwtSecret == null ? "" : jwtSecret;
-      requireRange("auth.tokenTtlSeconds", tokenTtlSeconds, 1, 10 * 365 * 86_400);
+      AUTH_JWT_SECRET.require(jwtSecret);
+      AUTH_TOKEN_TTL_SECONDS.require(tokenTtlSeconds);
     }
   }
 
   /**
    * Abuse limits, each decided before a request body is read. 0 disables a limit.
    *
-   * @param maxUploads             uploads in flight in the whole server; default 4096; beyond → 503
-   * @param maxUploadsPerUser      uploads in flight for one user; default 4; beyond → 429
-   * @param userWritesPerMinute    sustained writes (uploads, deletes) per user and minute; default 60; beyond → 429
-   * @param userBurst              writes a user may make at once before that rate applies; default 20
-   * @param addressWritesPerSecond sustained write requests per client address and second; default 2000 (a load
+   * @param maxUploads             uploads in flight in the whole server; beyond → 503
+   * @param maxUploadsPerUser      uploads in flight for one user; beyond → 429
+   * @param userWritesPerMinute    sustained writes (uploads, deletes) per user and minute; beyond → 429
+   * @param userBurst              writes a user may make at once before that rate applies
+   * @param addressWritesPerSecond sustained write requests per client address and second (a load
    *                               generator on one machine must stay under it); beyond → 429
-   * @param addressBurst           write requests an address may make at once; default 4000
+   * @param addressBurst           write requests an address may make at once
    */
   public record Limits(int maxUploads, int maxUploadsPerUser, int userWritesPerMinute, int userBurst,
                        int addressWritesPerSecond, int addressBurst) {
     public Limits {
-      requireRange("limits.maxUploads", maxUploads, 0, 1_000_000);
-      requireRange("limits.maxUploadsPerUser", maxUploadsPerUser, 0, 1_000_000);
-      requireRange("limits.userWritesPerMinute", userWritesPerMinute, 0, 1_000_000);
-      requireRange("limits.userBurst", userBurst, 0, 1_000_000);
-      requireRange("limits.addressWritesPerSecond", addressWritesPerSecond, 0, 1_000_000);
-      requireRange("limits.addressBurst", addressBurst, 0, 1_000_000);
+      LIMITS_MAX_UPLOADS.require(maxUploads);
+      LIMITS_MAX_UPLOADS_PER_USER.require(maxUploadsPerUser);
+      LIMITS_USER_WRITES_PER_MINUTE.require(userWritesPerMinute);
+      LIMITS_USER_BURST.require(userBurst);
+      LIMITS_ADDRESS_WRITES_PER_SECOND.require(addressWritesPerSecond);
+      LIMITS_ADDRESS_BURST.require(addressBurst);
     }
+
   }
 
-  /** Reads a config object (see {@link ConfigLoader}); every missing field takes its default. */
+  /**
+   * Reads a configuration object shaped like {@code conf/config.json} (the environment plays no part);
+   * every missing setting takes its default. Strict like {@link ConfigLoader#load}: an unknown key or a
+   * value it does not allow is a {@link ConfigException}.
+   */
   public static ServerConfig fromJson(JsonObject json) {
-    JsonObject http = section(json, "http");
-    JsonObject storage = section(json, "storage");
-    JsonObject database = section(json, "database");
-    JsonObject upload = section(json, "upload");
-    JsonObject auth = section(json, "auth");
-    JsonObject limits = section(json, "limits");
+    return ConfigLoader.resolve(json, "the configuration JSON", Map.of());
+  }
+
+  /** Builds the configuration from a value for every setting, each already checked against the table. */
+  static ServerConfig of(Map<Setting, Object> values) {
+    Values v = new Values(values);
     return new ServerConfig(
-      new Http(
-        http.getString("host", "0.0.0.0"),
-        http.getInteger("port", 8080),
-        http.getInteger("instances", 0),
-        http.getInteger("idleTimeoutSeconds", 30),
-        http.getInteger("maxHeaderBytes", 8192),
-        http.getInteger("maxHeaders", 64),
-        http.getLong("lingerMillis", 2000L),
-        http.getInteger("shutdownSeconds", 30),
-        http.getBoolean("page", true)),
-      new Storage(Path.of(storage.getString("dataDir", "./data")).toAbsolutePath().normalize(),
-        storage.getLong("sweepGraceSeconds", 3600L),
-        storage.getLong("sweepIntervalSeconds", 900L),
-        storage.getLong("minFreeBytes", 100L * 1024 * 1024)),
-      new Database(database.getString("url", ""), database.getInteger("poolSize", 16),
-        database.getInteger("cacheSeconds", 1), database.getInteger("cacheEntries", 10_000)),
-      new Upload(
-        upload.getLong("maxBytes", 10L * 1024 * 1024),
-        upload.getInteger("minBytes", 100),
-        upload.getInteger("multipartOverhead", 16 * 1024),
-        upload.getInteger("writeBufferBytes", 256 * 1024),
-        upload.getInteger("progressLogBytes", 256 * 1024),
-        upload.getInteger("minBytesPerSecond", 1024),
-        upload.getInteger("minRateWindowSeconds", 30),
-        upload.getInteger("maxDimension", 4096),
-        upload.getLong("maxPixels", 16_777_216L),
-        upload.getBoolean("stripMetadata", true),
-        upload.getLong("writeBudgetBytes", 0L)),
-      new Auth(auth.getString("jwtSecret", ""), auth.getInteger("tokenTtlSeconds", 86_400)),
-      new Limits(
-        limits.getInteger("maxUploads", 4096),
-        limits.getInteger("maxUploadsPerUser", 4),
-        limits.getInteger("userWritesPerMinute", 60),
-        limits.getInteger("userBurst", 20),
-        limits.getInteger("addressWritesPerSecond", 2000),
-        limits.getInteger("addressBurst", 4000)));
+      new Http(v.text(HTTP_HOST), v.integer(HTTP_PORT), v.integer(HTTP_INSTANCES), v.integer(HTTP_IDLE_TIMEOUT_SECONDS),
+        v.integer(HTTP_MAX_HEADER_BYTES), v.integer(HTTP_MAX_HEADERS), v.whole(HTTP_LINGER_MILLIS),
+        v.integer(HTTP_SHUTDOWN_SECONDS), v.flag(HTTP_PAGE)),
+      new Storage(Path.of(v.text(STORAGE_DATA_DIR)).toAbsolutePath().normalize(), v.whole(STORAGE_SWEEP_GRACE_SECONDS),
+        v.whole(STORAGE_SWEEP_INTERVAL_SECONDS), v.whole(STORAGE_MIN_FREE_BYTES)),
+      new Database(v.text(DATABASE_URL), v.integer(DATABASE_POOL_SIZE), v.integer(DATABASE_CACHE_SECONDS),
+        v.integer(DATABASE_CACHE_ENTRIES)),
+      new Upload(v.whole(UPLOAD_MAX_BYTES), v.integer(UPLOAD_MIN_BYTES), v.integer(UPLOAD_MULTIPART_OVERHEAD),
+        v.integer(UPLOAD_WRITE_BUFFER_BYTES), v.integer(UPLOAD_PROGRESS_LOG_BYTES), v.integer(UPLOAD_MIN_BYTES_PER_SECOND),
+        v.integer(UPLOAD_MIN_RATE_WINDOW_SECONDS), v.integer(UPLOAD_MAX_DIMENSION), v.whole(UPLOAD_MAX_PIXELS),
+        v.flag(UPLOAD_STRIP_METADATA), v.whole(UPLOAD_WRITE_BUDGET_BYTES)),
+      new Auth(v.text(AUTH_JWT_SECRET), v.integer(AUTH_TOKEN_TTL_SECONDS)),
+      new Limits(v.integer(LIMITS_MAX_UPLOADS), v.integer(LIMITS_MAX_UPLOADS_PER_USER),
+        v.integer(LIMITS_USER_WRITES_PER_MINUTE), v.integer(LIMITS_USER_BURST),
+        v.integer(LIMITS_ADDRESS_WRITES_PER_SECOND), v.integer(LIMITS_ADDRESS_BURST)));
   }
 
-  private static JsonObject section(JsonObject json, String name) {
-    JsonObject section = json.getJsonObject(name);
-    return section == null ? new JsonObject() : section;
-  }
+  /** Typed reads of checked values: the table's ranges make every narrowing exact. */
+  private record Values(Map<Setting, Object> values) {
+    long whole(Setting setting) {
+      return (Long) values.get(setting);
+    }
 
-  private static void requireRange(String name, long value, long min, long max) {
-    if (value < min || value > max) {
-      throw new IllegalArgumentException(name + " must be between " + min + " and " + max + ", was " + value);
+    int integer(Setting setting) {
+      return Math.toIntExact(whole(setting));
+    }
+
+    boolean flag(Setting setting) {
+      return (Boolean) values.get(setting);
+    }
+
+    String text(Setting setting) {
+      return (String) values.get(setting);
     }
   }
 }
