@@ -4,6 +4,7 @@ import io.avatarserver.avatar.Failure;
 import io.avatarserver.avatar.AvatarException;
 import io.avatarserver.storage.StagedObject;
 import io.avatarserver.upload.image.ImageParser;
+import io.avatarserver.upload.image.ImageType;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;

@@ -60,7 +60,7 @@ public abstract class ImageParser {
   }
 
   /** The parser for a sniffed type. */
-  public static ImageParser forType(io.avatarserver.upload.ImageType type, ImageLimits limits) {
+  public static ImageParser forType(ImageType type, ImageLimits limits) {
     return switch (type) {
       case JPEG -> new JpegParser(limits);
       case PNG -> new PngParser(limits);
