@@ -15,6 +15,7 @@ import io.avatarserver.storage.LocalDirectoryStorage;
 import io.avatarserver.upload.AvatarUploads;
 import io.avatarserver.upload.UploadLimits;
 import io.avatarserver.upload.WriteBudget;
+import io.avatarserver.upload.image.ImageLimits;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -89,7 +90,7 @@ public final class AvatarServer {
     ServerMetrics metrics = new ServerMetrics(registry);
     LocalDirectoryStorage storage = new LocalDirectoryStorage(vertx, config.storage().avatarsDir(), config.storage().tmpDir());
     AvatarRepository repository = repository(vertx, config);
-    AvatarUploads uploads = new AvatarUploads(vertx, repository, storage, UploadLimits.of(config.upload()),
+    AvatarUploads uploads = new AvatarUploads(vertx, repository, storage, uploadLimits(config.upload()),
       config.upload().writeBudgetBytes() == 0 ? WriteBudget.ofHeap() : new WriteBudget(config.upload().writeBudgetBytes()),
       metrics);
     ServerConfig.Limits limits = config.limits();
@@ -128,6 +129,13 @@ public final class AvatarServer {
           evictor, sweepTimer);
       })
       .onFailure(err -> repository.close());
+  }
+
+  /** The limits the upload pipeline is held to, from the {@code upload} section of the configuration. */
+  private static UploadLimits uploadLimits(ServerConfig.Upload upload) {
+    return new UploadLimits(upload.maxBytes(), upload.minBytes(), upload.writeBufferBytes(), upload.progressLogBytes(),
+      upload.minBytesPerSecond(), upload.minRateWindowSeconds(),
+      new ImageLimits(upload.maxDimension(), upload.maxPixels(), upload.stripMetadata()));
   }
 
   private static AvatarRepository repository(Vertx vertx, ServerConfig config) {

@@ -68,7 +68,7 @@ final class AvatarHandler {
 
   /** A file name built from our own data only: the user id and the stored type's extension. */
   private static String extension(Avatar avatar) {
-    for (io.avatarserver.upload.ImageType type : io.avatarserver.upload.ImageType.values()) {
+    for (io.avatarserver.upload.image.ImageType type : io.avatarserver.upload.image.ImageType.values()) {
       if (type.mediaType().equals(avatar.contentType())) {
         return type.extension();
       }

@@ -2,7 +2,7 @@ package io.avatarserver.http;
 
 import io.avatarserver.db.SavedAvatar;
 import io.avatarserver.upload.AvatarUploads;
-import io.avatarserver.upload.ImageType;
+import io.avatarserver.upload.image.ImageType;
 import io.avatarserver.upload.UploadSession;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

@@ -6,6 +6,7 @@ import io.avatarserver.db.SavedAvatar;
 import io.avatarserver.avatar.AvatarException;
 import io.avatarserver.storage.AvatarStorage;
 import io.avatarserver.storage.StagedObject;
+import io.avatarserver.upload.image.ImageType;
 import io.avatarserver.avatar.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

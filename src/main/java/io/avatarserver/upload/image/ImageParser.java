@@ -16,7 +16,7 @@ import java.util.function.Consumer;
  * with what to do next: {@link #collect} n bytes to look at, {@link #copy} n bytes through,
  * {@link #drop} n bytes, {@link #emit} bytes of its own, and {@link #end} at the image's last byte.
  *
- * <p>Refusals are {@code AvatarException}s: 422 for a truncated or inconsistent header, for a pixel
+ * <p>Refusals are {@code AvatarException}s of {@code INVALID_IMAGE}: for a truncated or inconsistent header, for a pixel
  * flood (as soon as the dimensions are read), and for data after the image's end (anything but zero
  * padding: that is where polyglots hide HTML or scripts).
  */
@@ -60,7 +60,7 @@ public abstract class ImageParser {
   }
 
   /** The parser for a sniffed type. */
-  public static ImageParser forType(io.avatarserver.upload.ImageType type, ImageLimits limits) {
+  public static ImageParser forType(ImageType type, ImageLimits limits) {
     return switch (type) {
       case JPEG -> new JpegParser(limits);
       case PNG -> new PngParser(limits);

@@ -3,7 +3,6 @@ package io.avatarserver.upload.image;
 import io.avatarserver.avatar.AvatarException;
 import io.avatarserver.support.Bodies;
 import io.avatarserver.support.Images;
-import io.avatarserver.upload.ImageType;
 import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.params.ParameterizedTest;

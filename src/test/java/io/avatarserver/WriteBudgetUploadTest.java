@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 @DisplayName("Without a share of the coalescing budget, uploads write chunk by chunk and stay correct")
-class WriteBudgetTest extends ServerTestBase {
+class WriteBudgetUploadTest extends ServerTestBase {
 
   @BeforeAll
   static void start(Vertx vertx) {

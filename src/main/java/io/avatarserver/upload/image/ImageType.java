@@ -1,4 +1,4 @@
-package io.avatarserver.upload;
+package io.avatarserver.upload.image;
 
 import io.avatarserver.avatar.Failure;
 import io.avatarserver.avatar.AvatarException;
