@@ -6,16 +6,21 @@ import io.zonky.test.db.postgres.util.LinuxUtils;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.Comparator;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 
 /**
  * The PostgreSQL server the PostgreSQL tests run on, chosen once per JVM: {@code AVATAR_TEST_PG_URL}
@@ -133,14 +138,21 @@ public final class TestPostgres {
 
     static Embedded start() {
       EmbeddedPostgres postgres;
+      Path data = null;
       try {
+        data = Files.createTempDirectory("avatar-test-pg");
         postgres = EmbeddedPostgres.builder()
+          .setDataDirectory(data)
           .setServerConfig("listen_addresses", "127.0.0.1")
           // A scratch server: nothing in it must outlive a crash, so its writes need not reach the disk.
           .setServerConfig("fsync", "off")
           .start();
-      } catch (IOException e) {
-        throw new IllegalStateException(e);
+      } catch (IOException | RuntimeException e) {
+        // Closing deletes the data directory; a server that never started leaves it to us.
+        if (data != null) {
+          deleteTree(data, e);
+        }
+        throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
       }
       try (Connection conn = postgres.getPostgresDatabase().getConnection(); Statement st = conn.createStatement();
            ResultSet rs = st.executeQuery("SHOW server_version")) {
@@ -153,6 +165,16 @@ public final class TestPostgres {
           e.addSuppressed(suppressed);
         }
         throw new IllegalStateException(e);
+      }
+    }
+
+    private static void deleteTree(Path dir, Exception failure) {
+      try (Stream<Path> paths = Files.walk(dir)) {
+        for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(path);
+        }
+      } catch (IOException | UncheckedIOException e) {
+        failure.addSuppressed(e);
       }
     }
 
