@@ -36,8 +36,9 @@ public final class TestPostgres {
   /** Where the local PostgreSQL is looked for, {@code host:port}; CI points it at a closed port. */
   public static final String LOCAL_ENV = "AVATAR_TEST_PG_LOCAL";
   public static final String DEFAULT_LOCAL = "127.0.0.1:5432";
-  /** The start of the line printed (once per JVM) when the embedded server is used; CI looks for it. */
+  /** The start of the line, printed once per JVM, that names the server chosen; .ci/run reads it. */
   public static final String MARKER = "PostgreSQL for the tests: ";
+  /** How that line starts when the server is the embedded one. */
   public static final String EMBEDDED_MARKER = MARKER + "embedded";
 
   private static String baseUrl;
