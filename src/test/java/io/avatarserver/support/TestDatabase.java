@@ -14,9 +14,10 @@ import java.util.UUID;
 
 /**
  * The database a test server runs on, chosen per Surefire execution by the system property
- * {@code avatar.test.db}: {@code postgres} (a fresh schema in the real PostgreSQL server, dropped at
- * the end) or {@code h2} (the embedded default, in the test's own data directory). There is no
- * skipping: when PostgreSQL is the backend and cannot be reached, the tests fail.
+ * {@code avatar.test.db}: {@code postgres} (a fresh schema in a real PostgreSQL server, dropped at
+ * the end: the local one, {@code AVATAR_TEST_PG_URL}'s or an embedded one, see {@link TestPostgres})
+ * or {@code h2} (the embedded default, in the test's own data directory). There is no skipping: when
+ * PostgreSQL is the backend and none can be had, the tests fail.
  */
 public abstract class TestDatabase implements AutoCloseable {
 
@@ -24,9 +25,6 @@ public abstract class TestDatabase implements AutoCloseable {
   public abstract void close();
 
   public static final String PROPERTY = "avatar.test.db";
-  /** Where the PostgreSQL tests connect; override with AVATAR_TEST_PG_URL. */
-  public static final String DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test";
-
   /** The {@code database.url} the server under test is given. */
   public abstract String serverUrl();
 
@@ -61,8 +59,7 @@ public abstract class TestDatabase implements AutoCloseable {
 
     Postgres(Vertx vertx) {
       this.vertx = vertx;
-      String env = System.getenv("AVATAR_TEST_PG_URL");
-      this.baseUrl = env == null || env.isBlank() ? DEFAULT_PG_URL : env;
+      this.baseUrl = TestPostgres.baseUrl();
       run("CREATE SCHEMA " + schema);
     }
 
