@@ -3,7 +3,7 @@ package io.avatarserver;
 import io.avatarserver.auth.JwtSecret;
 import io.avatarserver.auth.Tokens;
 import io.avatarserver.config.ServerConfig;
-import io.avatarserver.db.AvatarRepository;
+import io.avatarserver.avatar.AvatarRepository;
 import io.avatarserver.db.CachedAvatarRepository;
 import io.avatarserver.db.JdbcAvatarRepository;
 import io.avatarserver.db.PgAvatarRepository;

@@ -1,5 +1,10 @@
 package io.avatarserver.db;
 
+import io.avatarserver.avatar.Avatar;
+import io.avatarserver.avatar.AvatarRepository;
+import io.avatarserver.avatar.NewAvatar;
+import io.avatarserver.avatar.SavedAvatar;
+import io.avatarserver.avatar.User;
 import io.avatarserver.avatar.Failure;
 import io.avatarserver.avatar.AvatarException;
 import io.vertx.core.Future;

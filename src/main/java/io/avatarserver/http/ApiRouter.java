@@ -2,10 +2,10 @@ package io.avatarserver.http;
 
 import io.avatarserver.auth.Tokens;
 import io.avatarserver.config.ServerConfig;
-import io.avatarserver.db.AvatarRepository;
+import io.avatarserver.avatar.AvatarRepository;
 import io.avatarserver.limits.RateLimiter;
 import io.avatarserver.limits.UploadSlots;
-import io.avatarserver.storage.AvatarStorage;
+import io.avatarserver.avatar.AvatarStorage;
 import io.avatarserver.upload.AvatarUploads;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;

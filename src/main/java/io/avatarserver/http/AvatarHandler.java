@@ -1,9 +1,9 @@
 package io.avatarserver.http;
 
-import io.avatarserver.db.Avatar;
-import io.avatarserver.db.AvatarRepository;
-import io.avatarserver.storage.AvatarStorage;
-import io.avatarserver.storage.ObjectMissingException;
+import io.avatarserver.avatar.Avatar;
+import io.avatarserver.avatar.AvatarRepository;
+import io.avatarserver.avatar.AvatarStorage;
+import io.avatarserver.avatar.ObjectMissingException;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;

@@ -1,7 +1,7 @@
 package io.avatarserver.http;
 
-import io.avatarserver.db.AvatarRepository;
-import io.avatarserver.storage.AvatarStorage;
+import io.avatarserver.avatar.AvatarRepository;
+import io.avatarserver.avatar.AvatarStorage;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonObject;

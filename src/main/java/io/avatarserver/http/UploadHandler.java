@@ -1,6 +1,6 @@
 package io.avatarserver.http;
 
-import io.avatarserver.db.SavedAvatar;
+import io.avatarserver.avatar.SavedAvatar;
 import io.avatarserver.upload.AvatarUploads;
 import io.avatarserver.upload.ImageType;
 import io.avatarserver.upload.UploadSession;

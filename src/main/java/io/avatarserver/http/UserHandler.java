@@ -1,6 +1,6 @@
 package io.avatarserver.http;
 
-import io.avatarserver.db.AvatarRepository;
+import io.avatarserver.avatar.AvatarRepository;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;

@@ -1,9 +1,9 @@
 package io.avatarserver.recovery;
 
-import io.avatarserver.db.AvatarRepository;
-import io.avatarserver.storage.AvatarStorage;
-import io.avatarserver.storage.AvatarStorage.Removed;
-import io.avatarserver.storage.AvatarStorage.StoredObject;
+import io.avatarserver.avatar.AvatarRepository;
+import io.avatarserver.avatar.AvatarStorage;
+import io.avatarserver.avatar.AvatarStorage.Removed;
+import io.avatarserver.avatar.AvatarStorage.StoredObject;
 import io.vertx.core.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -1,8 +1,8 @@
 package io.avatarserver.upload;
 
-import io.avatarserver.db.AvatarRepository;
+import io.avatarserver.avatar.AvatarRepository;
 import io.avatarserver.avatar.Failure;
-import io.avatarserver.storage.AvatarStorage;
+import io.avatarserver.avatar.AvatarStorage;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 

@@ -1,11 +1,11 @@
 package io.avatarserver.upload;
 
-import io.avatarserver.db.AvatarRepository;
-import io.avatarserver.db.NewAvatar;
-import io.avatarserver.db.SavedAvatar;
+import io.avatarserver.avatar.AvatarRepository;
+import io.avatarserver.avatar.NewAvatar;
+import io.avatarserver.avatar.SavedAvatar;
 import io.avatarserver.avatar.AvatarException;
-import io.avatarserver.storage.AvatarStorage;
-import io.avatarserver.storage.StagedObject;
+import io.avatarserver.avatar.AvatarStorage;
+import io.avatarserver.avatar.StagedObject;
 import io.avatarserver.avatar.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

@@ -2,7 +2,7 @@ package io.avatarserver.upload;
 
 import io.avatarserver.avatar.Failure;
 import io.avatarserver.avatar.AvatarException;
-import io.avatarserver.storage.StagedObject;
+import io.avatarserver.avatar.StagedObject;
 import io.avatarserver.upload.image.ImageParser;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
