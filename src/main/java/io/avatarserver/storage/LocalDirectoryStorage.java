@@ -40,12 +40,30 @@ public final class LocalDirectoryStorage implements AvatarStorage {
   private final FileSystem fs;
   private final Path avatarsDir;
   private final Path tmpDir;
+  private final DirectorySync directorySync;
+
+  /** Makes a directory's entries durable (fsync of the directory); a seam for tests that count them. */
+  @FunctionalInterface
+  public interface DirectorySync {
+    DirectorySync FSYNC = dir -> {
+      try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+        d.force(true);
+      }
+    };
+
+    void sync(Path dir) throws IOException;
+  }
 
   public LocalDirectoryStorage(Vertx vertx, Path avatarsDir, Path tmpDir) {
+    this(vertx, avatarsDir, tmpDir, DirectorySync.FSYNC);
+  }
+
+  public LocalDirectoryStorage(Vertx vertx, Path avatarsDir, Path tmpDir, DirectorySync directorySync) {
     this.vertx = vertx;
     this.fs = vertx.fileSystem();
     this.avatarsDir = avatarsDir;
     this.tmpDir = tmpDir;
+    this.directorySync = directorySync;
   }
 
   /** Creates the directories; call once before use. */
@@ -120,14 +138,15 @@ public final class LocalDirectoryStorage implements AvatarStorage {
         Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE);
       } catch (NoSuchFileException missingDirectory) {
         Files.createDirectories(dir);
+        // The new directory's own entry lives in avatars/: without this fsync a power loss can
+        // forget the directory, and with it a file whose row is committed.
+        directorySync.sync(avatarsDir);
         Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE);
       }
       // A rename keeps the last write's time; the recovery sweep's grace counts from publication.
       Files.setLastModifiedTime(target, FileTime.from(Instant.now()));
       // The rename is durable only once the directory entry is on disk (see fsync(2), "Notes").
-      try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-        d.force(true);
-      }
+      directorySync.sync(dir);
       return key;
     }, false).recover(err -> Future.failedFuture(StorageFailures.translate(err)));
   }
