@@ -4,6 +4,7 @@ import io.avatarserver.auth.JwtSecret;
 import io.avatarserver.auth.Tokens;
 import io.avatarserver.config.ServerConfig;
 import io.avatarserver.avatar.AvatarRepository;
+import io.avatarserver.avatar.AvatarService;
 import io.avatarserver.db.CachedAvatarRepository;
 import io.avatarserver.db.JdbcAvatarRepository;
 import io.avatarserver.db.PgAvatarRepository;
@@ -33,6 +34,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongConsumer;
 
 /**
  * The one place where the parts are composed: storage, repository, upload pipeline and HTTP
@@ -92,6 +94,9 @@ public final class AvatarServer {
     AvatarUploads uploads = new AvatarUploads(vertx, repository, storage, UploadLimits.of(config.upload()),
       config.upload().writeBudgetBytes() == 0 ? WriteBudget.ofHeap() : new WriteBudget(config.upload().writeBudgetBytes()),
       metrics);
+    // A row cache forgets a row whose file is gone (another server replaced the avatar) before it is read again.
+    LongConsumer staleRow = repository instanceof CachedAvatarRepository cache ? cache::forget : userId -> { };
+    AvatarService avatars = new AvatarService(repository, storage, uploads, staleRow, metrics::missingObject);
     ServerConfig.Limits limits = config.limits();
     RateLimiter byAddress = new RateLimiter(limits.addressWritesPerSecond(), limits.addressBurst());
     RateLimiter byUser = new RateLimiter(limits.userWritesPerMinute() / 60.0, limits.userBurst());
@@ -105,7 +110,7 @@ public final class AvatarServer {
       .compose(v -> vertx.executeBlocking(() -> JwtSecret.resolve(config.auth().jwtSecret(), config.storage().dataDir())))
       .compose(secret -> repository.migrate().map(v -> new Tokens(vertx, secret)))
       .compose(tokens -> {
-        ApiRouter.Services services = new ApiRouter.Services(config, repository, storage, uploads, tokens, byAddress,
+        ApiRouter.Services services = new ApiRouter.Services(config, avatars, repository, storage, uploads, tokens, byAddress,
           byUser, slots, draining::get, registry);
         return vertx.deployVerticle(() -> {
           HttpServerVerticle verticle = new HttpServerVerticle(options, v2 -> ApiRouter.create(v2, services));

@@ -3,6 +3,7 @@ package io.avatarserver.http;
 import io.avatarserver.auth.Tokens;
 import io.avatarserver.config.ServerConfig;
 import io.avatarserver.avatar.AvatarRepository;
+import io.avatarserver.avatar.AvatarService;
 import io.avatarserver.limits.RateLimiter;
 import io.avatarserver.limits.UploadSlots;
 import io.avatarserver.avatar.AvatarStorage;
@@ -21,7 +22,7 @@ public final class ApiRouter {
   }
 
   /** What the routes serve from, shared by every event loop's router. */
-  public record Services(ServerConfig config, AvatarRepository repository, AvatarStorage storage,
+  public record Services(ServerConfig config, AvatarService avatars, AvatarRepository repository, AvatarStorage storage,
                          AvatarUploads uploads, Tokens tokens, RateLimiter byAddress, RateLimiter byUser,
                          UploadSlots slots, java.util.function.BooleanSupplier draining,
                          io.micrometer.prometheusmetrics.PrometheusMeterRegistry metrics) {
@@ -30,8 +31,8 @@ public final class ApiRouter {
   public static Router create(Vertx vertx, Services services) {
     ServerConfig config = services.config();
     UploadHandler upload = new UploadHandler(services.uploads(), config.upload().multipartOverhead());
-    AvatarHandler avatars = new AvatarHandler(services.repository(), services.storage());
-    UserHandler users = new UserHandler(services.repository());
+    AvatarHandler avatars = new AvatarHandler(services.avatars());
+    UserHandler users = new UserHandler(services.avatars());
     HealthHandler health = new HealthHandler(services.repository(), services.storage(),
       config.storage().minFreeBytes(), services.draining());
     WriteGuards guards = new WriteGuards(services.tokens(), services.byAddress(), services.byUser(), services.slots());

@@ -3,11 +3,11 @@ package io.avatarserver.storage;
 import io.avatarserver.avatar.AvatarStorage;
 import io.avatarserver.avatar.ObjectMissingException;
 import io.avatarserver.avatar.StagedObject;
+import io.avatarserver.avatar.StoredContent;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.file.FileSystem;
 import io.vertx.core.file.OpenOptions;
-import io.vertx.core.http.HttpServerResponse;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -29,7 +29,7 @@ import java.util.UUID;
 /**
  * Stores avatars as files under {@code avatars/XX/} and stages uploads under {@code tmp/}, both in one
  * data directory so that publishing is a same-filesystem atomic rename. Blocking steps (fsync of a
- * directory, opening a file for zero-copy sending) run on worker threads, never on an event loop.
+ * directory, opening a file for zero-copy sending, listing) run on worker threads, never on an event loop.
  */
 public final class LocalDirectoryStorage implements AvatarStorage {
 
@@ -81,27 +81,37 @@ public final class LocalDirectoryStorage implements AvatarStorage {
   }
 
   @Override
-  public Future<Void> send(String key, HttpServerResponse response) {
+  public Future<StoredContent> open(String key) {
     Path path = resolve(key);
-    // Opening the file is a blocking syscall: do it on a worker, then hand Netty the channel for a
-    // zero-copy transfer. sendFile(channel, …) does not close the channel, so we do.
+    // Opening a file is a blocking syscall: on a worker. The channel is what the HTTP layer hands
+    // Netty for a zero-copy transfer.
     return vertx.executeBlocking(() -> {
-        try {
-          return FileChannel.open(path, StandardOpenOption.READ);
-        } catch (NoSuchFileException e) {
-          throw new ObjectMissingException(key);
+      FileChannel channel;
+      try {
+        channel = FileChannel.open(path, StandardOpenOption.READ);
+      } catch (NoSuchFileException e) {
+        throw new ObjectMissingException(key);
+      }
+      try {
+        return new StoredContent.LocalFile(channel, channel.size());
+      } catch (IOException e) {
+        closeQuietly(channel);
+        throw e;
+      }
+    }, false);
+  }
+
+  @Override
+  public Future<List<String>> absent(List<String> keys) {
+    return vertx.executeBlocking(() -> {
+      List<String> absent = new ArrayList<>();
+      for (String key : keys) {
+        if (!Files.exists(resolve(key))) {
+          absent.add(key);
         }
-      }, false)
-      .compose(channel -> {
-        long size;
-        try {
-          size = channel.size();
-        } catch (IOException e) {
-          closeQuietly(channel);
-          return Future.failedFuture(e);
-        }
-        return response.sendFile(channel, 0, size).onComplete(ar -> closeQuietly(channel));
-      });
+      }
+      return absent;
+    }, false);
   }
 
   @Override
@@ -117,11 +127,6 @@ public final class LocalDirectoryStorage implements AvatarStorage {
       .transform(written -> deleteIfExists(probe).compose(deleted -> written.succeeded()
         ? Future.<Void>succeededFuture()
         : Future.<Void>failedFuture(StorageFailures.translate(written.cause()))));
-  }
-
-  @Override
-  public Future<Integer> stagedCount() {
-    return fs.readDir(tmpDir.toString(), ".*\\.part").map(java.util.List::size);
   }
 
   /** Renames a durable staged file to a new unique key and fsyncs the directory that now holds it. */
