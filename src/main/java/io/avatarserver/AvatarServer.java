@@ -24,6 +24,7 @@ import io.avatarserver.recovery.Sweeper;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpServerOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -93,7 +94,7 @@ public final class AvatarServer {
     AvatarRepository repository = repository(vertx, config);
     AvatarUploads uploads = new AvatarUploads(vertx, repository, storage, UploadLimits.of(config.upload()),
       config.upload().writeBudgetBytes() == 0 ? WriteBudget.ofHeap() : new WriteBudget(config.upload().writeBudgetBytes()),
-      metrics);
+      metrics, err -> err instanceof HttpClosedException);
     // A row cache forgets a row whose file is gone (another server replaced the avatar) before it is read again.
     LongConsumer staleRow = repository instanceof CachedAvatarRepository cache ? cache::forget : userId -> { };
     AvatarService avatars = new AvatarService(repository, storage, uploads, staleRow, metrics::missingObject);

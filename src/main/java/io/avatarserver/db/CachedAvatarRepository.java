@@ -22,7 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * seen within {@code ttlSeconds}; until then a stale row can only name a file that the other
  * process has deleted after its commit, and a caller that finds the file gone calls {@link #forget}
  * and reads again. What stays stale for at most {@code ttlSeconds} is what needs no file: a
- * {@code 304} and the avatar's info. A user found once is remembered for {@code ttlSeconds} too;
+ * not-modified answer and the avatar's info. A user found once is remembered for {@code ttlSeconds} too;
  * {@link #saveAvatar} locks the user's row in its transaction regardless, so a user deleted meanwhile
  * still fails there with {@code USER_NOT_FOUND}. Absence is never remembered.
  *

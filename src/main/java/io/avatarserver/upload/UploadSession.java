@@ -11,12 +11,12 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.streams.Pipe;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 /**
  * One upload from the first byte to the committed row. The order is what makes a failure harmless:
@@ -39,11 +39,14 @@ public final class UploadSession {
   private final Runnable done;
   private final WriteBudget budget;
   private final UploadEvents events;
+  private final Predicate<Throwable> clientGone;
   private UploadSink sink;
 
   UploadSession(Vertx vertx, long userId, StagedObject staged, AvatarRepository repository, AvatarStorage storage,
-                UploadLimits limits, WriteBudget budget, UploadEvents events, long startedNanos, Runnable done) {
+                UploadLimits limits, WriteBudget budget, UploadEvents events, Predicate<Throwable> clientGone,
+                long startedNanos, Runnable done) {
     this.events = events;
+    this.clientGone = clientGone;
     this.budget = budget;
     this.done = done;
     this.vertx = vertx;
@@ -82,7 +85,7 @@ public final class UploadSession {
 
   /**
    * Slowloris guard: every window, the body must have advanced by minBytesPerSecond × window, or the
-   * pipe is closed and the upload fails with 408. The idle timeout only catches a client that stops
+   * pipe is closed and the upload fails with BODY_TOO_SLOW. The idle timeout only catches a client that stops
    * entirely; this catches one that trickles a few bytes at a time.
    */
   private long watchRate(Pipe<Buffer> body, Promise<Void> received) {
@@ -123,11 +126,6 @@ public final class UploadSession {
       });
   }
 
-  /** Fails the session before any body was received (for instance a malformed multipart request). */
-  public Future<SavedAvatar> abort(Throwable cause) {
-    return finish(Future.failedFuture(cause));
-  }
-
   private Future<SavedAvatar> deletePrevious(SavedAvatar saved) {
     // The new row is committed: the old bytes are garbage now. A failure to delete them is logged and
     // left to the recovery sweep; it must not turn a committed upload into an error.
@@ -139,11 +137,11 @@ public final class UploadSession {
       .map(saved);
   }
 
-  private static String outcome(Throwable cause) {
+  private String outcome(Throwable cause) {
     if (cause instanceof AvatarException problem) {
       return problem.failure().name().toLowerCase(java.util.Locale.ROOT);
     }
-    if (cause instanceof HttpClosedException) {
+    if (clientGone.test(cause)) {
       return "client_aborted";
     }
     return "error";
@@ -154,7 +152,7 @@ public final class UploadSession {
     long millis = TimeUnit.NANOSECONDS.toMillis(nanos);
     long bytes = sink == null ? 0 : sink.size();
     events.finished(outcome, bytes, nanos);
-    if (cause == null || cause instanceof AvatarException || cause instanceof HttpClosedException) {
+    if (cause == null || cause instanceof AvatarException || clientGone.test(cause)) {
       LOG.info("upload user={} bytes={} durationMs={} outcome={}", userId, bytes, millis, outcome);
     } else {
       LOG.warn("upload user={} bytes={} durationMs={} outcome={}", userId, bytes, millis, outcome, cause);
