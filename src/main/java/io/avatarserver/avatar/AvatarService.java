@@ -116,6 +116,9 @@ public final class AvatarService {
    * user, and with the storage's failure when no staging object can be opened.
    */
   public Future<UploadSession> beginUpload(long userId) {
-    return uploads.begin(userId);
+    // Before a byte is read or a file written: an unknown user costs neither.
+    return repository.findUser(userId).compose(user -> user == null
+      ? Future.failedFuture(Failure.USER_NOT_FOUND.exception("No user has id " + userId))
+      : uploads.begin(userId));
   }
 }

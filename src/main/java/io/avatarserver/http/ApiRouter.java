@@ -30,7 +30,7 @@ public final class ApiRouter {
 
   public static Router create(Vertx vertx, Services services) {
     ServerConfig config = services.config();
-    UploadHandler upload = new UploadHandler(services.uploads(), config.upload().multipartOverhead());
+    UploadHandler upload = new UploadHandler(services.avatars(), services.uploads(), config.upload().multipartOverhead());
     AvatarHandler avatars = new AvatarHandler(services.avatars());
     UserHandler users = new UserHandler(services.avatars());
     HealthHandler health = new HealthHandler(services.repository(), services.storage(),

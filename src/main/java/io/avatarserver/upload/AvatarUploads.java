@@ -1,7 +1,6 @@
 package io.avatarserver.upload;
 
 import io.avatarserver.avatar.AvatarRepository;
-import io.avatarserver.avatar.Failure;
 import io.avatarserver.avatar.AvatarStorage;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -9,9 +8,9 @@ import io.vertx.core.Vertx;
 import java.util.function.Predicate;
 
 /**
- * The upload pipeline's entry point (behind {@code AvatarService#beginUpload}). {@link #begin} runs while the request body is still paused:
- * it checks that the user exists and opens a staging object, so that a refusal costs neither a
- * byte read nor a file written.
+ * The upload pipeline's entry point, behind {@code AvatarService#beginUpload}: {@link #begin} opens a
+ * staging object while the request body is still paused, and the session it returns takes the body
+ * through the pipeline to the committed row.
  */
 public final class AvatarUploads {
 
@@ -45,15 +44,12 @@ public final class AvatarUploads {
   }
 
   /**
-   * Starts one upload for {@code userId}. Fails with {@code AvatarException(USER_NOT_FOUND)} when
-   * there is no such user, and with the storage's failure when no staging object can be opened.
+   * Starts one upload for {@code userId}, a user the caller knows to exist, by opening its staging
+   * object. Fails with the storage's failure (for instance {@code STORAGE_FULL}) when none can be opened.
    */
   public Future<UploadSession> begin(long userId) {
     long started = System.nanoTime();
-    return repository.findUser(userId)
-      .compose(user -> user == null
-        ? Future.failedFuture(Failure.USER_NOT_FOUND.exception("No user has id " + userId))
-        : storage.stage(userId))
+    return storage.stage(userId)
       .map(staged -> {
         active.incrementAndGet();
         return new UploadSession(vertx, userId, staged, repository, storage, limits, budget, events, clientGone,
