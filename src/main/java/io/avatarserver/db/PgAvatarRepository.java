@@ -1,10 +1,5 @@
 package io.avatarserver.db;
 
-import io.avatarserver.avatar.Avatar;
-import io.avatarserver.avatar.AvatarRepository;
-import io.avatarserver.avatar.NewAvatar;
-import io.avatarserver.avatar.SavedAvatar;
-import io.avatarserver.avatar.User;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.pgclient.PgBuilder;

@@ -1,7 +1,5 @@
 package io.avatarserver.storage;
 
-import io.avatarserver.avatar.AvatarStorage;
-import io.avatarserver.avatar.ObjectMissingException;
 import io.avatarserver.avatar.StagedObject;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
