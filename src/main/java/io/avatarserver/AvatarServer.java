@@ -3,7 +3,8 @@ package io.avatarserver;
 import io.avatarserver.auth.JwtSecret;
 import io.avatarserver.auth.Tokens;
 import io.avatarserver.config.ServerConfig;
-import io.avatarserver.db.AvatarRepository;
+import io.avatarserver.avatar.AvatarRepository;
+import io.avatarserver.avatar.AvatarService;
 import io.avatarserver.db.CachedAvatarRepository;
 import io.avatarserver.db.JdbcAvatarRepository;
 import io.avatarserver.db.PgAvatarRepository;
@@ -24,6 +25,7 @@ import io.avatarserver.recovery.Sweeper;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpServerOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,6 +36,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongConsumer;
 
 /**
  * The one place where the parts are composed: storage, repository, upload pipeline and HTTP
@@ -92,7 +95,10 @@ public final class AvatarServer {
     AvatarRepository repository = repository(vertx, config);
     AvatarUploads uploads = new AvatarUploads(vertx, repository, storage, uploadLimits(config.upload()),
       config.upload().writeBudgetBytes() == 0 ? WriteBudget.ofHeap() : new WriteBudget(config.upload().writeBudgetBytes()),
-      metrics);
+      metrics, err -> err instanceof HttpClosedException);
+    // A row cache forgets a row whose file is gone (another server replaced the avatar) before it is read again.
+    LongConsumer staleRow = repository instanceof CachedAvatarRepository cache ? cache::forget : userId -> { };
+    AvatarService avatars = new AvatarService(repository, storage, uploads, staleRow, metrics::missingObject);
     ServerConfig.Limits limits = config.limits();
     RateLimiter byAddress = new RateLimiter(limits.addressWritesPerSecond(), limits.addressBurst());
     RateLimiter byUser = new RateLimiter(limits.userWritesPerMinute() / 60.0, limits.userBurst());
@@ -106,7 +112,7 @@ public final class AvatarServer {
       .compose(v -> vertx.executeBlocking(() -> JwtSecret.resolve(config.auth().jwtSecret(), config.storage().dataDir())))
       .compose(secret -> repository.migrate().map(v -> new Tokens(vertx, secret)))
       .compose(tokens -> {
-        ApiRouter.Services services = new ApiRouter.Services(config, repository, storage, uploads, tokens, byAddress,
+        ApiRouter.Services services = new ApiRouter.Services(config, avatars, repository, storage, uploads, tokens, byAddress,
           byUser, slots, draining::get, registry);
         return vertx.deployVerticle(() -> {
           HttpServerVerticle verticle = new HttpServerVerticle(options, v2 -> ApiRouter.create(v2, services));

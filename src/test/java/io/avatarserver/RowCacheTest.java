@@ -11,8 +11,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -25,12 +29,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 @DisplayName("Rows from memory: served without the database, own writes at once, another server's writes never serve a gone file")
 class RowCacheTest extends ServerTestBase {
 
+  private static final int PARALLEL = 20;
+
   private static TcpProxy proxy;
   private static TestServer other;
 
   @BeforeAll
   static void start(Vertx vertx) {
-    startServer(vertx, new JsonObject().put("database", new JsonObject().put("cacheSeconds", 3600)), database -> {
+    startServer(vertx, new JsonObject().put("database", new JsonObject().put("cacheSeconds", 3600))
+      .put("limits", new JsonObject().put("maxUploadsPerUser", PARALLEL)), database -> {
       proxy = new TcpProxy(database.endpoint());
       return database.serverUrlAt(proxy.port());
     });
@@ -103,5 +110,46 @@ class RowCacheTest extends ServerTestBase {
 
     assertEquals(204, other.send(other.as(user, "/users/" + user + "/avatar").DELETE()).statusCode());
     assertEquals(404, server.get("/users/" + user + "/avatar").statusCode());
+  }
+
+  @Test
+  @DisplayName("After 20 concurrent replacements the info, the ETag and the bytes served all name the same, last image")
+  void concurrentReplacements() {
+    long user = server.createUser("racing");
+    assertEquals(201, server.put(user, "image/png", Bodies.png(4 * 1024, 100)).statusCode());
+    List<CompletableFuture<HttpResponse<byte[]>>> puts = new ArrayList<>();
+    for (int i = 0; i < PARALLEL; i++) {
+      puts.add(server.client().sendAsync(server.as(user, "/users/" + user + "/avatar")
+        .header("Content-Type", "image/png").timeout(Duration.ofSeconds(60))
+        .PUT(HttpRequest.BodyPublishers.ofByteArray(Bodies.png(4 * 1024 + i, 200 + i))).build(),
+        HttpResponse.BodyHandlers.ofByteArray()));
+    }
+    long lastVersion = 0;
+    for (CompletableFuture<HttpResponse<byte[]>> put : puts) {
+      HttpResponse<byte[]> response = put.join();
+      assertEquals(200, response.statusCode(), () -> new String(response.body()));
+      lastVersion = Math.max(lastVersion, TestServer.json(response).getLong("version"));
+    }
+
+    JsonObject info = TestServer.json(server.get("/users/" + user + "/avatar/info"));
+    HttpResponse<byte[]> served = server.get("/users/" + user + "/avatar");
+    assertEquals(lastVersion, info.getLong("version"));
+    assertEquals(PARALLEL + 1, lastVersion);
+    assertEquals(Bodies.sha256(served.body()), info.getString("sha256"));
+    assertEquals("\"" + info.getString("sha256") + "\"", served.headers().firstValue("ETag").orElse(""));
+  }
+
+  @Test
+  @DisplayName("An avatar uploaded after a deletion gets a higher version, so a ?v= URL never names two images")
+  void versionsGrowAcrossDeletion() {
+    long user = server.createUser("again");
+    assertEquals(201, server.put(user, "image/png", Bodies.png(8 * 1024, 5)).statusCode());
+    assertEquals(204, server.send(server.as(user, "/users/" + user + "/avatar").DELETE()).statusCode());
+    byte[] second = Bodies.png(8 * 1024, 6);
+    HttpResponse<byte[]> created = server.put(user, "image/png", second);
+    assertEquals(201, created.statusCode());
+    assertEquals(2L, TestServer.json(created).getLong("version"));
+    assertEquals(2L, TestServer.json(server.get("/users/" + user + "/avatar/info")).getLong("version"));
+    assertArrayEquals(Images.stored(second), server.get("/users/" + user + "/avatar?v=2").body());
   }
 }

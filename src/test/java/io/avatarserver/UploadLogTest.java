@@ -5,6 +5,8 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.avatarserver.support.Bodies;
+import io.avatarserver.support.Eventually;
+import io.avatarserver.support.RawHttp;
 import io.avatarserver.upload.UploadSession;
 import io.avatarserver.upload.UploadSink;
 import io.vertx.core.Vertx;
@@ -15,6 +17,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.List;
 
 import static io.avatarserver.support.Problems.assertRefused;
@@ -76,5 +79,22 @@ class UploadLogTest extends ServerTestBase {
     List<String> info = lines(Level.INFO, user);
     assertEquals(1, info.size(), () -> "INFO lines: " + info);
     assertTrue(info.get(0).endsWith("outcome=content_type_mismatch"), info.get(0));
+  }
+
+  @Test
+  @DisplayName("A client that disconnects mid-body logs outcome=client_aborted at INFO, not an error")
+  void clientAborted() {
+    long user = server.createUser("logged-abort");
+    byte[] body = Bodies.png(1024 * 1024, 9);
+    try (RawHttp raw = new RawHttp(server.port())) {
+      raw.write(server.putHead(user, "image/png", body.length));
+      raw.write(body, 0, body.length / 2);
+      // The first half has reached the pipeline before the connection goes.
+      Eventually.await(() -> lines(Level.DEBUG, user).size(), n -> n > 0, Duration.ofSeconds(20));
+    }
+    List<String> info = Eventually.await(() -> lines(Level.INFO, user), l -> !l.isEmpty(), Duration.ofSeconds(20));
+    assertEquals(1, info.size(), () -> "INFO lines: " + info);
+    assertTrue(info.get(0).endsWith("outcome=client_aborted"), info.get(0));
+    assertEquals(List.of(), lines(Level.WARN, user));
   }
 }

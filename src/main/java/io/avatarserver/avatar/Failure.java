@@ -12,6 +12,8 @@ public enum Failure {
   USER_NOT_FOUND,
   /** The user has no avatar (or not the one asked for). */
   AVATAR_NOT_FOUND,
+  /** The user's avatar row names a stored object that is not there: the avatar is gone. */
+  AVATAR_MISSING,
   /** No credentials were presented where they are needed. */
   UNAUTHORIZED,
   /** Credentials were presented but are not valid. */

@@ -1,12 +1,16 @@
 package io.avatarserver.db;
 
+import io.avatarserver.avatar.Avatar;
+import io.avatarserver.avatar.AvatarRepository;
+import io.avatarserver.avatar.NewAvatar;
+import io.avatarserver.avatar.SavedAvatar;
+import io.avatarserver.avatar.User;
 import io.vertx.core.Future;
 
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.LongFunction;
 
 /**
  * Users and avatar rows kept in memory for a short time in front of another repository, so that
@@ -16,29 +20,33 @@ import java.util.function.LongFunction;
  * <p>Consistency. Writes through this server replace or drop their entry when they commit, so this
  * server reads its own writes at once. A write by another server process sharing the database is
  * seen within {@code ttlSeconds}; until then a stale row can only name a file that the other
- * process has deleted after its commit, and a caller that finds the file gone calls
- * {@link #forgetAvatar} and reads again. What stays stale for at most {@code ttlSeconds} is what
- * needs no file: a {@code 304} and the avatar's info. A user found once is remembered for
- * {@code ttlSeconds} too; {@link #saveAvatar} locks the user's row in its transaction regardless, so
- * a user deleted meanwhile still fails there with {@code USER_NOT_FOUND}. Absence is never
- * remembered.
+ * process has deleted after its commit, and a caller that finds the file gone calls {@link #forget}
+ * and reads again. What stays stale for at most {@code ttlSeconds} is what needs no file: a
+ * not-modified answer and the avatar's info. A user found once is remembered for {@code ttlSeconds} too;
+ * {@link #saveAvatar} locks the user's row in its transaction regardless, so a user deleted meanwhile
+ * still fails there with {@code USER_NOT_FOUND}. Absence is never remembered.
  *
- * <p>A read that started before a write committed never replaces what that write put: every entry
- * carries the time it was stored, and a read stores its row only if no entry is newer than the read's
- * start. At most {@code maxEntries} users and as many rows are held; beyond that an arbitrary entry
- * makes room.
+ * <p>Order. Commits, their callbacks and reads can reach this cache in any order (20 concurrent
+ * replacements complete on several event loops). A user's avatar versions only grow, deletions
+ * included (the deleted row's version is the deletion's), so every entry carries its row's version
+ * and an entry is only ever replaced by a higher version, or by the deletion of the same version: a
+ * late callback or a read begun before a commit never brings an older row back. At most
+ * {@code maxEntries} users and as many rows are held; beyond that an arbitrary entry makes room.
  */
 public final class CachedAvatarRepository implements AvatarRepository {
 
-  private record Entry<T>(T value, long storedNanos) {
+  /** {@code avatar} null: the row of {@code version} was deleted through this server (read again). */
+  private record Row(Avatar avatar, long version, long storedNanos) {
+  }
+
+  private record Found(User user, long storedNanos) {
   }
 
   private final AvatarRepository database;
   private final long ttlNanos;
   private final int maxEntries;
-  /** value null: deleted through this server (a marker that keeps older reads out), read again. */
-  private final ConcurrentHashMap<Long, Entry<Avatar>> avatars = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<Long, Entry<User>> users = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Long, Row> avatars = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Long, Found> users = new ConcurrentHashMap<>();
 
   public CachedAvatarRepository(AvatarRepository database, long ttlSeconds, int maxEntries) {
     if (ttlSeconds <= 0 || maxEntries <= 0) {
@@ -51,27 +59,53 @@ public final class CachedAvatarRepository implements AvatarRepository {
 
   @Override
   public Future<User> findUser(long id) {
-    return read(users, id, database::findUser);
+    Found cached = users.get(id);
+    if (cached != null && System.nanoTime() - cached.storedNanos() < ttlNanos) {
+      return Future.succeededFuture(cached.user());
+    }
+    return database.findUser(id).onSuccess(user -> {
+      if (user != null) {
+        makeRoom(users, id);
+        users.put(id, new Found(user, System.nanoTime()));
+      }
+    });
   }
 
   @Override
   public Future<Avatar> findAvatar(long userId) {
-    return read(avatars, userId, database::findAvatar);
+    Row cached = avatars.get(userId);
+    if (cached != null && cached.avatar() != null && System.nanoTime() - cached.storedNanos() < ttlNanos) {
+      return Future.succeededFuture(cached.avatar());
+    }
+    return database.findAvatar(userId).onSuccess(avatar -> {
+      if (avatar != null) {
+        store(userId, new Row(avatar, avatar.version(), System.nanoTime()));
+      }
+    });
   }
 
   @Override
   public Future<SavedAvatar> saveAvatar(long userId, NewAvatar avatar) {
-    return database.saveAvatar(userId, avatar).onSuccess(saved -> written(userId, saved.current()));
+    return database.saveAvatar(userId, avatar).onSuccess(saved ->
+      store(userId, new Row(saved.current(), saved.current().version(), System.nanoTime())));
   }
 
   @Override
   public Future<Avatar> deleteAvatar(long userId) {
-    return database.deleteAvatar(userId).onSuccess(deleted -> written(userId, null));
+    return database.deleteAvatar(userId).onSuccess(deleted -> {
+      if (deleted != null) {
+        store(userId, new Row(null, deleted.version(), System.nanoTime()));
+      }
+    });
   }
 
-  @Override
-  public void forgetAvatar(long userId) {
-    avatars.remove(userId);
+  /**
+   * Makes the next {@link #findAvatar} of the user ask the database: for a caller that found the
+   * row's file gone (another server replaced the avatar). The entry's version stays, so that a read
+   * begun earlier still cannot bring back an older row.
+   */
+  public void forget(long userId) {
+    avatars.computeIfPresent(userId, (id, row) -> new Row(row.avatar(), row.version(), System.nanoTime() - ttlNanos));
   }
 
   @Override
@@ -91,6 +125,11 @@ public final class CachedAvatarRepository implements AvatarRepository {
   }
 
   @Override
+  public Future<List<String>> keysAfter(String after, int limit) {
+    return database.keysAfter(after, limit);
+  }
+
+  @Override
   public Future<Void> ping() {
     return database.ping();
   }
@@ -100,31 +139,17 @@ public final class CachedAvatarRepository implements AvatarRepository {
     return database.close();
   }
 
-  /** A fresh entry's value, or the database's answer, stored when it is not absence. */
-  private <T> Future<T> read(ConcurrentHashMap<Long, Entry<T>> map, long id, LongFunction<Future<T>> load) {
-    long start = System.nanoTime();
-    Entry<T> cached = map.get(id);
-    if (cached != null && cached.value() != null && start - cached.storedNanos() < ttlNanos) {
-      return Future.succeededFuture(cached.value());
-    }
-    return load.apply(id).onSuccess(value -> {
-      if (value != null) {
-        makeRoom(map, id);
-        // Unless something newer is there: a write that committed after this read began.
-        map.compute(id, (key, present) -> present != null && present.storedNanos() - start > 0
-          ? present
-          : new Entry<>(value, System.nanoTime()));
-      }
-    });
-  }
-
   /**
-   * What a committed write leaves: its row (or the deletion), put unconditionally, so that it wins
-   * over every read begun before it.
+   * Puts {@code row} unless the entry there is of a higher version, or is the deletion of the same
+   * version (a read begun before the deletion committed). The same row read again refreshes its time.
    */
-  private void written(long userId, Avatar current) {
+  private void store(long userId, Row row) {
     makeRoom(avatars, userId);
-    avatars.put(userId, new Entry<>(current, System.nanoTime()));
+    avatars.merge(userId, row, (present, candidate) ->
+      candidate.version() > present.version()
+        || candidate.version() == present.version() && (candidate.avatar() == null || present.avatar() != null)
+        ? candidate
+        : present);
   }
 
   /** Before adding {@code id}: when the map is full, an arbitrary entry makes room. */

@@ -1,5 +1,10 @@
 package io.avatarserver.db;
 
+import io.avatarserver.avatar.Avatar;
+import io.avatarserver.avatar.AvatarRepository;
+import io.avatarserver.avatar.NewAvatar;
+import io.avatarserver.avatar.SavedAvatar;
+import io.avatarserver.avatar.User;
 import io.avatarserver.avatar.Failure;
 import io.avatarserver.avatar.AvatarException;
 import io.vertx.core.Future;
@@ -16,6 +21,7 @@ import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -94,31 +100,37 @@ abstract class SqlAvatarRepository implements AvatarRepository {
   @Override
   public Future<SavedAvatar> saveAvatar(long userId, NewAvatar avatar) {
     return pool.withTransaction(conn -> lockUser(conn, userId)
-        .compose(v -> conn.preparedQuery(sql.findAvatar()).execute(Tuple.of(userId)))
-        .compose(rows -> {
-          Avatar previous = first(rows, SqlAvatarRepository::avatar);
-          Avatar current = new Avatar(userId, avatar.storageKey(), avatar.contentType(), avatar.size(),
-            avatar.sha256(), avatar.width(), avatar.height(), previous == null ? 1 : previous.version() + 1,
-            now().toInstant());
-          Future<RowSet<Row>> write = previous == null
-            ? conn.preparedQuery(sql.insertAvatar()).execute(Tuple.tuple().addLong(userId).addValue(current.storageKey())
-                .addValue(current.contentType()).addLong(current.size()).addValue(current.sha256())
-                .addValue(current.width()).addValue(current.height()).addLong(current.version())
-                .addValue(current.updatedAt().atOffset(ZoneOffset.UTC)))
-            : conn.preparedQuery(sql.updateAvatar()).execute(Tuple.tuple().addValue(current.storageKey())
-                .addValue(current.contentType()).addLong(current.size()).addValue(current.sha256())
-                .addValue(current.width()).addValue(current.height()).addLong(current.version())
-                .addValue(current.updatedAt().atOffset(ZoneOffset.UTC)).addLong(userId));
-          return write.map(done -> new SavedAvatar(current, previous));
-        }))
+        .compose(lastVersion -> conn.preparedQuery(sql.findAvatar()).execute(Tuple.of(userId))
+          .compose(rows -> {
+            Avatar previous = first(rows, SqlAvatarRepository::avatar);
+            // Versions only grow, across deletions too (users.avatar_version keeps the last one).
+            long version = Math.max(lastVersion, previous == null ? 0 : previous.version()) + 1;
+            Avatar current = new Avatar(userId, avatar.storageKey(), avatar.contentType(), avatar.size(),
+              avatar.sha256(), avatar.width(), avatar.height(), version, now().toInstant());
+            Future<RowSet<Row>> write = previous == null
+              ? conn.preparedQuery(sql.insertAvatar()).execute(Tuple.tuple().addLong(userId).addValue(current.storageKey())
+                  .addValue(current.contentType()).addLong(current.size()).addValue(current.sha256())
+                  .addValue(current.width()).addValue(current.height()).addLong(current.version())
+                  .addValue(current.updatedAt().atOffset(ZoneOffset.UTC)))
+              : conn.preparedQuery(sql.updateAvatar()).execute(Tuple.tuple().addValue(current.storageKey())
+                  .addValue(current.contentType()).addLong(current.size()).addValue(current.sha256())
+                  .addValue(current.width()).addValue(current.height()).addLong(current.version())
+                  .addValue(current.updatedAt().atOffset(ZoneOffset.UTC)).addLong(userId));
+            return write
+              .compose(done -> conn.preparedQuery(sql.setAvatarVersion()).execute(Tuple.of(version, userId)))
+              .map(done -> new SavedAvatar(current, previous));
+          })))
       .recover(this::translate);
   }
 
-  /** Locks the user's row until commit: concurrent saves for one user queue here. */
-  private Future<Void> lockUser(SqlConnection conn, long userId) {
+  /**
+   * Locks the user's row until commit (concurrent saves for one user queue here) and succeeds with
+   * the last avatar version the user had, 0 for none.
+   */
+  private Future<Long> lockUser(SqlConnection conn, long userId) {
     return conn.preparedQuery(sql.lockUser()).execute(Tuple.of(userId)).compose(rows -> rows.size() == 0
       ? Future.failedFuture(Failure.USER_NOT_FOUND.exception("No user has id " + userId))
-      : Future.succeededFuture());
+      : Future.succeededFuture(rows.iterator().next().getLong(0)));
   }
 
   @Override
@@ -138,6 +150,17 @@ abstract class SqlAvatarRepository implements AvatarRepository {
         Set<String> found = new HashSet<>();
         rows.forEach(row -> found.add(row.getString(0)));
         return found;
+      })
+      .recover(this::translate);
+  }
+
+  @Override
+  public Future<List<String>> keysAfter(String after, int limit) {
+    return pool.preparedQuery(sql.keysAfter()).execute(Tuple.of(after, limit))
+      .map(rows -> {
+        List<String> keys = new ArrayList<>();
+        rows.forEach(row -> keys.add(row.getString(0)));
+        return keys;
       })
       .recover(this::translate);
   }

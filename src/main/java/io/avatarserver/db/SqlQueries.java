@@ -12,11 +12,13 @@ record SqlQueries(
   String insertUser,
   String findUser,
   String lockUser,
+  String setAvatarVersion,
   String findAvatar,
   String insertAvatar,
   String updateAvatar,
   String deleteAvatar,
   String referencedKeysIn,
+  String keysAfter,
   String ping,
   boolean numberedParameters) {
 
@@ -55,7 +57,14 @@ record SqlQueries(
         height INTEGER,
         version BIGINT NOT NULL,
         updated_at TIMESTAMP WITH TIME ZONE NOT NULL
-      )"""));
+      )"""),
+    // The last avatar version a user had survives the deletion of the row, so that a new avatar
+    // after a delete gets a higher version: a ?v= URL never names two images, and the row cache
+    // can order any two writes by version.
+    List.of(
+      "ALTER TABLE users ADD COLUMN avatar_version BIGINT DEFAULT 0 NOT NULL",
+      "UPDATE users SET avatar_version = (SELECT a.version FROM avatars a WHERE a.user_id = users.id)"
+        + " WHERE id IN (SELECT user_id FROM avatars)"));
 
   static final String CREATE_SCHEMA_VERSION = """
     CREATE TABLE IF NOT EXISTS schema_version (
@@ -68,13 +77,15 @@ record SqlQueries(
   static final SqlQueries POSTGRES = new SqlQueries(
     "INSERT INTO users (name, created_at) VALUES ($1, $2) RETURNING id",
     "SELECT id, name, created_at FROM users WHERE id = $1",
-    "SELECT id FROM users WHERE id = $1 FOR UPDATE",
+    "SELECT avatar_version FROM users WHERE id = $1 FOR UPDATE",
+    "UPDATE users SET avatar_version = $1 WHERE id = $2",
     "SELECT " + AVATAR_COLUMNS + " FROM avatars WHERE user_id = $1",
     "INSERT INTO avatars (" + AVATAR_COLUMNS + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     "UPDATE avatars SET storage_key = $1, content_type = $2, size_bytes = $3, sha256 = $4, width = $5,"
       + " height = $6, version = $7, updated_at = $8 WHERE user_id = $9",
     "DELETE FROM avatars WHERE user_id = $1 RETURNING " + AVATAR_COLUMNS,
     "SELECT storage_key FROM avatars WHERE storage_key IN",
+    "SELECT storage_key FROM avatars WHERE storage_key > $1 ORDER BY storage_key LIMIT $2",
     "SELECT 1",
     true);
 
@@ -82,13 +93,15 @@ record SqlQueries(
     // H2 has no RETURNING; its data change delta tables give the same in one statement.
     "SELECT id FROM FINAL TABLE (INSERT INTO users (name, created_at) VALUES (?, ?))",
     "SELECT id, name, created_at FROM users WHERE id = ?",
-    "SELECT id FROM users WHERE id = ? FOR UPDATE",
+    "SELECT avatar_version FROM users WHERE id = ? FOR UPDATE",
+    "UPDATE users SET avatar_version = ? WHERE id = ?",
     "SELECT " + AVATAR_COLUMNS + " FROM avatars WHERE user_id = ?",
     "INSERT INTO avatars (" + AVATAR_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     "UPDATE avatars SET storage_key = ?, content_type = ?, size_bytes = ?, sha256 = ?, width = ?,"
       + " height = ?, version = ?, updated_at = ? WHERE user_id = ?",
     "SELECT " + AVATAR_COLUMNS + " FROM OLD TABLE (DELETE FROM avatars WHERE user_id = ?)",
     "SELECT storage_key FROM avatars WHERE storage_key IN",
+    "SELECT storage_key FROM avatars WHERE storage_key > ? ORDER BY storage_key LIMIT ?",
     "SELECT 1",
     false);
 }

@@ -2,10 +2,11 @@ package io.avatarserver.http;
 
 import io.avatarserver.auth.Tokens;
 import io.avatarserver.config.ServerConfig;
-import io.avatarserver.db.AvatarRepository;
+import io.avatarserver.avatar.AvatarRepository;
+import io.avatarserver.avatar.AvatarService;
 import io.avatarserver.limits.RateLimiter;
 import io.avatarserver.limits.UploadSlots;
-import io.avatarserver.storage.AvatarStorage;
+import io.avatarserver.avatar.AvatarStorage;
 import io.avatarserver.upload.AvatarUploads;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
@@ -21,7 +22,7 @@ public final class ApiRouter {
   }
 
   /** What the routes serve from, shared by every event loop's router. */
-  public record Services(ServerConfig config, AvatarRepository repository, AvatarStorage storage,
+  public record Services(ServerConfig config, AvatarService avatars, AvatarRepository repository, AvatarStorage storage,
                          AvatarUploads uploads, Tokens tokens, RateLimiter byAddress, RateLimiter byUser,
                          UploadSlots slots, java.util.function.BooleanSupplier draining,
                          io.micrometer.prometheusmetrics.PrometheusMeterRegistry metrics) {
@@ -29,9 +30,9 @@ public final class ApiRouter {
 
   public static Router create(Vertx vertx, Services services) {
     ServerConfig config = services.config();
-    UploadHandler upload = new UploadHandler(services.uploads(), config.upload().multipartOverhead());
-    AvatarHandler avatars = new AvatarHandler(services.repository(), services.storage());
-    UserHandler users = new UserHandler(services.repository());
+    UploadHandler upload = new UploadHandler(services.avatars(), services.uploads(), config.upload().multipartOverhead());
+    AvatarHandler avatars = new AvatarHandler(services.avatars());
+    UserHandler users = new UserHandler(services.avatars());
     HealthHandler health = new HealthHandler(services.repository(), services.storage(),
       config.storage().minFreeBytes(), services.draining());
     WriteGuards guards = new WriteGuards(services.tokens(), services.byAddress(), services.byUser(), services.slots());

@@ -1,48 +1,55 @@
 package io.avatarserver.http;
 
-import io.avatarserver.db.Avatar;
-import io.avatarserver.db.AvatarRepository;
-import io.avatarserver.storage.AvatarStorage;
-import io.avatarserver.storage.ObjectMissingException;
+import io.avatarserver.avatar.Avatar;
+import io.avatarserver.avatar.AvatarService;
+import io.avatarserver.avatar.StoredContent;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 
-/** {@code GET}, {@code HEAD} and {@code DELETE} on an avatar, and {@code GET} of its info. */
+/**
+ * {@code GET}, {@code HEAD} and {@code DELETE} on an avatar, and {@code GET} of its info: HTTP in
+ * and out (validators, caching headers, sending the bytes), the rules in {@link AvatarService}.
+ */
 final class AvatarHandler {
 
-  private static final Logger LOG = LoggerFactory.getLogger(AvatarHandler.class);
   /** Unversioned URL: may be cached, but must be revalidated (cheap: ETag → 304). */
   private static final String REVALIDATE = "public, no-cache";
   /** Versioned URL ({@code ?v=N} equal to the current version): those bytes never change. */
   private static final String IMMUTABLE = "public, max-age=31536000, immutable";
 
-  private final AvatarRepository repository;
-  private final AvatarStorage storage;
+  private final AvatarService avatars;
 
-  AvatarHandler(AvatarRepository repository, AvatarStorage storage) {
-    this.repository = repository;
-    this.storage = storage;
+  AvatarHandler(AvatarService avatars) {
+    this.avatars = avatars;
   }
 
   void get(RoutingContext ctx) {
     long userId = Ids.parse(ctx.pathParam("id"));
-    current(userId)
-      .compose(avatar -> serve(ctx, avatar, true))
+    HttpServerRequest request = ctx.request();
+    avatars.current(userId)
+      .compose(avatar -> {
+        // Decided on the row alone: no file is opened for a 304 or a HEAD.
+        if (notModified(request, avatar)) {
+          return notModified(ctx, avatar);
+        }
+        if (request.method() == HttpMethod.HEAD) {
+          return headers(ctx, avatar).putHeader(HttpHeaders.CONTENT_LENGTH, String.valueOf(avatar.size())).end();
+        }
+        return avatars.open(avatar).compose(opened -> send(ctx, opened));
+      })
       .onFailure(ctx::fail);
   }
 
   void info(RoutingContext ctx) {
     long userId = Ids.parse(ctx.pathParam("id"));
-    current(userId)
+    avatars.current(userId)
       .onSuccess(avatar -> ctx.response()
         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
@@ -54,14 +61,7 @@ final class AvatarHandler {
     // The guards paused the request; a DELETE body means nothing, let it drain so the connection stays usable.
     ctx.request().resume();
     long userId = Ids.parse(ctx.pathParam("id"));
-    repository.deleteAvatar(userId)
-      .compose(deleted -> deleted == null
-        ? Future.failedFuture(Problem.AVATAR_NOT_FOUND.exception("User " + userId + " has no avatar"))
-        // The row is gone (committed): the bytes are unreachable now, delete them; a failure is left to the sweep.
-        : storage.delete(deleted.storageKey()).otherwise(err -> {
-            LOG.warn("could not delete avatar file {}: {}", deleted.storageKey(), err.toString());
-            return null;
-          }))
+    avatars.delete(userId)
       .onSuccess(v -> ctx.response().setStatusCode(204).end())
       .onFailure(ctx::fail);
   }
@@ -76,39 +76,48 @@ final class AvatarHandler {
     return "bin";
   }
 
-  private Future<Avatar> current(long userId) {
-    return repository.findAvatar(userId).compose(avatar -> avatar == null
-      ? Future.failedFuture(Problem.AVATAR_NOT_FOUND.exception("User " + userId + " has no avatar"))
-      : Future.succeededFuture(avatar));
+  private static String etag(Avatar avatar) {
+    return "\"" + avatar.sha256() + "\"";
   }
 
-  private Future<Void> serve(RoutingContext ctx, Avatar avatar, boolean mayRetry) {
-    HttpServerRequest request = ctx.request();
-    HttpServerResponse response = ctx.response();
-    String etag = "\"" + avatar.sha256() + "\"";
-    boolean versioned = String.valueOf(avatar.version()).equals(request.getParam("v"));
-    response
+  private static boolean notModified(HttpServerRequest request, Avatar avatar) {
+    return Conditional.notModified(request, etag(avatar), avatar.updatedAt());
+  }
+
+  private static Future<Void> notModified(RoutingContext ctx, Avatar avatar) {
+    return headers(ctx, avatar).setStatusCode(304).end();
+  }
+
+  /** The bytes opened for the row {@code opened} names (the current one, if it changed meanwhile). */
+  private static Future<Void> send(RoutingContext ctx, AvatarService.AvatarContent opened) {
+    Avatar avatar = opened.avatar();
+    StoredContent content = opened.content();
+    if (notModified(ctx.request(), avatar)) {
+      content.close();
+      return notModified(ctx, avatar);
+    }
+    HttpServerResponse response = headers(ctx, avatar);
+    Future<Void> sent;
+    if (content instanceof StoredContent.LocalFile file) {
+      // Zero copy: Netty transfers from the channel; sendFile does not close it, close() does.
+      sent = response.sendFile(file.channel(), 0, file.length());
+    } else {
+      StoredContent.Streamed streamed = (StoredContent.Streamed) content;
+      response.putHeader(HttpHeaders.CONTENT_LENGTH, String.valueOf(streamed.length()));
+      sent = streamed.stream().pipeTo(response);
+    }
+    return sent.onComplete(ar -> content.close());
+  }
+
+  private static HttpServerResponse headers(RoutingContext ctx, Avatar avatar) {
+    boolean versioned = String.valueOf(avatar.version()).equals(ctx.request().getParam("v"));
+    return ctx.response()
       .putHeader(HttpHeaders.CONTENT_TYPE, avatar.contentType())
-      .putHeader(HttpHeaders.ETAG, etag)
+      .putHeader(HttpHeaders.ETAG, etag(avatar))
       .putHeader(HttpHeaders.LAST_MODIFIED, DateTimeFormatter.RFC_1123_DATE_TIME.format(avatar.updatedAt().atOffset(ZoneOffset.UTC)))
       .putHeader(HttpHeaders.CACHE_CONTROL, versioned ? IMMUTABLE : REVALIDATE)
       // Even if a browser is tricked into rendering it as a document: no scripts, no origin (sandbox).
       .putHeader("Content-Security-Policy", "default-src 'none'; sandbox")
       .putHeader("Content-Disposition", "inline; filename=\"avatar-" + avatar.userId() + "." + extension(avatar) + "\"");
-    if (Conditional.notModified(request, etag, avatar.updatedAt())) {
-      response.setStatusCode(304);
-      return response.end();
-    }
-    if (request.method() == HttpMethod.HEAD) {
-      return response.putHeader(HttpHeaders.CONTENT_LENGTH, String.valueOf(avatar.size())).end();
-    }
-    return storage.send(avatar.storageKey(), response).recover(err -> {
-      // Replaced and deleted between reading the row (or caching it) and opening the file: serve the new one.
-      if (err instanceof ObjectMissingException && mayRetry) {
-        repository.forgetAvatar(avatar.userId());
-        return current(avatar.userId()).compose(fresh -> serve(ctx, fresh, false));
-      }
-      return Future.failedFuture(err);
-    });
   }
 }

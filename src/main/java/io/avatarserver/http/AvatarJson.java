@@ -1,7 +1,7 @@
 package io.avatarserver.http;
 
-import io.avatarserver.db.Avatar;
-import io.avatarserver.db.User;
+import io.avatarserver.avatar.Avatar;
+import io.avatarserver.avatar.User;
 import io.vertx.core.json.JsonObject;
 
 /** The JSON shapes of the API. */

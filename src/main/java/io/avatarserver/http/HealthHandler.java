@@ -1,7 +1,7 @@
 package io.avatarserver.http;
 
-import io.avatarserver.db.AvatarRepository;
-import io.avatarserver.storage.AvatarStorage;
+import io.avatarserver.avatar.AvatarRepository;
+import io.avatarserver.avatar.AvatarStorage;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonObject;
@@ -15,7 +15,8 @@ import java.util.function.BooleanSupplier;
  * Health for people and for orchestrators. {@code /health/live}: the process answers (an event loop
  * ran this handler), so it should not be restarted. {@code /health/ready}: it should get traffic: the
  * database answers, the storage accepts a write, free space is above {@code minFreeBytes}, and the
- * server is not shutting down. {@code /health}: database and storage, as before readiness existed.
+ * server is not shutting down. {@code /health}: the database answers and the storage accepts a
+ * write, for people and simple monitors.
  * Each answers 200 or 503 with the state of every check.
  */
 final class HealthHandler {
@@ -51,7 +52,7 @@ final class HealthHandler {
     respond(ctx, checks);
   }
 
-  /** The checks of {@code /health}: the database answers, the storage accepts a write. */
+  /** The checks of {@code /health}, and the first two of {@code /health/ready}. */
   private Map<String, Future<?>> usable() {
     Map<String, Future<?>> checks = new LinkedHashMap<>();
     checks.put("database", repository.ping());

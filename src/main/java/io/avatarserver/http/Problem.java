@@ -65,7 +65,7 @@ public enum Problem {
     return switch (failure) {
       case INVALID_USER -> INVALID_USER;
       case USER_NOT_FOUND -> USER_NOT_FOUND;
-      case AVATAR_NOT_FOUND -> AVATAR_NOT_FOUND;
+      case AVATAR_NOT_FOUND, AVATAR_MISSING -> AVATAR_NOT_FOUND;
       case UNAUTHORIZED -> UNAUTHORIZED;
       case INVALID_TOKEN -> INVALID_TOKEN;
       case FORBIDDEN -> FORBIDDEN;

@@ -1,6 +1,7 @@
 package io.avatarserver.http;
 
-import io.avatarserver.db.SavedAvatar;
+import io.avatarserver.avatar.AvatarService;
+import io.avatarserver.avatar.SavedAvatar;
 import io.avatarserver.upload.AvatarUploads;
 import io.avatarserver.upload.image.ImageType;
 import io.avatarserver.upload.UploadSession;
@@ -28,10 +29,12 @@ final class UploadHandler {
   /** The multipart field that carries the image. */
   static final String FIELD = "avatar";
 
+  private final AvatarService avatars;
   private final AvatarUploads uploads;
   private final int multipartOverhead;
 
-  UploadHandler(AvatarUploads uploads, int multipartOverhead) {
+  UploadHandler(AvatarService avatars, AvatarUploads uploads, int multipartOverhead) {
+    this.avatars = avatars;
     this.uploads = uploads;
     this.multipartOverhead = multipartOverhead;
   }
@@ -43,7 +46,7 @@ final class UploadHandler {
     long userId = Ids.parse(ctx.pathParam("id"));
     ImageType declared = ImageType.declaredBy(request.getHeader(HttpHeaders.CONTENT_TYPE));
     refuseDeclaredLength(request, uploads.limits().maxBytes());
-    uploads.begin(userId)
+    avatars.beginUpload(userId)
       .compose(session -> {
         sendContinue(ctx);
         return session.finish(session.receive(body, declared));
@@ -62,7 +65,7 @@ final class UploadHandler {
         "POST takes multipart/form-data with the image in field '" + FIELD + "'; PUT takes the raw image");
     }
     refuseDeclaredLength(request, uploads.limits().maxBytes() + multipartOverhead);
-    uploads.begin(userId)
+    avatars.beginUpload(userId)
       .compose(session -> session.finish(new MultipartReceiver(ctx, paused, session).start()))
       .onSuccess(saved -> respond(ctx, saved))
       .onFailure(ctx::fail);

@@ -1,19 +1,21 @@
 package io.avatarserver.http;
 
-import io.avatarserver.db.AvatarRepository;
+import io.avatarserver.avatar.AvatarService;
+import io.avatarserver.avatar.Failure;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
-/** {@code POST /users}: a small JSON body, read by a BodyHandler bounded to a few KiB on this route only. */
+/**
+ * {@code POST /users}: a small JSON body, read by a BodyHandler bounded to a few KiB on this route
+ * only; the name's rules are {@link AvatarService#createUser}'s.
+ */
 final class UserHandler {
 
-  static final int MAX_NAME_LENGTH = 200;
+  private final AvatarService avatars;
 
-  private final AvatarRepository repository;
-
-  UserHandler(AvatarRepository repository) {
-    this.repository = repository;
+  UserHandler(AvatarService avatars) {
+    this.avatars = avatars;
   }
 
   void create(RoutingContext ctx) {
@@ -21,13 +23,10 @@ final class UserHandler {
     try {
       json = ctx.body().asJsonObject();
     } catch (RuntimeException e) {
-      throw Problem.INVALID_USER.exception("The body must be a JSON object like {\"name\": \"Ada\"}");
+      throw Failure.INVALID_USER.exception("The body must be a JSON object like {\"name\": \"Ada\"}");
     }
-    Object raw = json == null ? null : json.getValue("name");
-    if (!(raw instanceof String name) || name.isBlank() || name.strip().length() > MAX_NAME_LENGTH) {
-      throw Problem.INVALID_USER.exception("'name' must be a non-blank string of at most " + MAX_NAME_LENGTH + " characters");
-    }
-    repository.createUser(name.strip())
+    Object name = json == null ? null : json.getValue("name");
+    avatars.createUser(name instanceof String text ? text : null)
       .onSuccess(user -> ctx.response()
         .setStatusCode(201)
         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")

@@ -19,7 +19,9 @@ import java.util.concurrent.TimeUnit;
  * one Prometheus registry served at {@code /metrics}:
  * {@code avatar_uploads_total{outcome}}, {@code avatar_upload_received_bytes_total},
  * {@code avatar_uploads_in_flight}, {@code avatar_upload_duration_seconds} (a histogram),
- * {@code avatar_write_budget_reserved_bytes} and {@code avatar_sweep_removed_*_total}.
+ * {@code avatar_write_budget_reserved_bytes}, {@code avatar_sweep_removed_*_total},
+ * {@code avatar_missing_objects_total} (requests that found their current avatar's bytes gone) and
+ * {@code avatar_sweep_missing_objects} (rows whose object the last sweep found missing).
  */
 public final class ServerMetrics implements UploadEvents {
 
@@ -29,6 +31,7 @@ public final class ServerMetrics implements UploadEvents {
 
   private final PrometheusMeterRegistry registry;
   private final Counter bytesReceived;
+  private final Counter missingObjects;
   private final Map<String, Counter> outcomes = new ConcurrentHashMap<>();
   private final Map<String, Timer> durations = new ConcurrentHashMap<>();
 
@@ -36,10 +39,13 @@ public final class ServerMetrics implements UploadEvents {
     this.registry = registry;
     this.bytesReceived = Counter.builder("avatar.upload.received")
       .description("Body bytes received by uploads, refused ones included").baseUnit("bytes").register(registry);
+    this.missingObjects = Counter.builder("avatar.missing.objects")
+      .description("Requests that found the stored object of a current avatar row missing").register(registry);
   }
 
-  public PrometheusMeterRegistry registry() {
-    return registry;
+  /** A current avatar row's stored object was found missing. */
+  public void missingObject() {
+    missingObjects.increment();
   }
 
   /** Gauges and counters read from the parts when scraped. */
@@ -52,6 +58,8 @@ public final class ServerMetrics implements UploadEvents {
       .description("Temporary files removed by the recovery sweep").register(registry);
     FunctionCounter.builder("avatar.sweep.removed.unreferenced", sweeper, Sweeper::unreferencedRemoved)
       .description("Unreferenced avatar files removed by the recovery sweep").register(registry);
+    Gauge.builder("avatar.sweep.missing.objects", sweeper, Sweeper::missingObjects)
+      .description("Avatar rows whose stored object the last recovery sweep found missing").register(registry);
   }
 
   @Override

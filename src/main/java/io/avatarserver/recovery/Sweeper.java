@@ -1,9 +1,9 @@
 package io.avatarserver.recovery;
 
-import io.avatarserver.db.AvatarRepository;
-import io.avatarserver.storage.AvatarStorage;
-import io.avatarserver.storage.AvatarStorage.Removed;
-import io.avatarserver.storage.AvatarStorage.StoredObject;
+import io.avatarserver.avatar.AvatarRepository;
+import io.avatarserver.avatar.AvatarStorage;
+import io.avatarserver.avatar.AvatarStorage.Removed;
+import io.avatarserver.avatar.AvatarStorage.StoredObject;
 import io.vertx.core.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -11,7 +11,9 @@ import org.slf4j.LoggerFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -22,6 +24,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * another instance safe: theirs are younger. A referenced file is never deleted: each page of old
  * files is checked against the rows just before its unreferenced ones are removed, and a file is
  * referenced only by the upload that published it, which commits within seconds of publishing.
+ *
+ * <p>The opposite damage is reported, not repaired: a row whose key names no stored object (lost
+ * to a disk failure or a hand-deleted file) is logged as an error, one line per key, and counted.
+ * Such a row is missing only if it still references the key after the object was found absent: keys
+ * are never reused and a row's old object is deleted only after the row moved on.
  */
 public final class Sweeper {
 
@@ -34,10 +41,14 @@ public final class Sweeper {
   private final AtomicLong stagedRemoved = new AtomicLong();
   private final AtomicLong unreferencedRemoved = new AtomicLong();
   private final AtomicLong bytesRemoved = new AtomicLong();
+  private final AtomicLong missingObjects = new AtomicLong();
   private Future<Report> running;
 
-  /** One sweep's result. */
-  public record Report(Removed staged, Removed unreferenced) {
+  /** Rows whose objects the sweep checks at once. */
+  private static final int ROW_PAGE = 500;
+
+  /** One sweep's result; {@code missing}: the keys of rows whose stored object does not exist. */
+  public record Report(Removed staged, Removed unreferenced, List<String> missing) {
   }
 
   public Sweeper(AvatarStorage storage, AvatarRepository repository, Duration grace, Clock clock) {
@@ -55,18 +66,44 @@ public final class Sweeper {
     long started = System.nanoTime();
     Instant cutoff = clock.instant().minus(grace);
     running = storage.removeStagedBefore(cutoff)
-      .compose(staged -> unreferencedBefore(cutoff).map(unreferenced -> new Report(staged, unreferenced)))
+      .compose(staged -> unreferencedBefore(cutoff).compose(unreferenced -> findMissing()
+        .map(missing -> new Report(staged, unreferenced, missing))))
       .onSuccess(report -> {
+        missingObjects.set(report.missing().size());
         stagedRemoved.addAndGet(report.staged().objects());
         unreferencedRemoved.addAndGet(report.unreferenced().objects());
         bytesRemoved.addAndGet(report.staged().bytes() + report.unreferenced().bytes());
-        LOG.info("sweep removed {} temporary and {} unreferenced files ({} bytes) older than {} in {} ms",
+        LOG.info("sweep removed {} temporary and {} unreferenced files ({} bytes) older than {}, found {} rows"
+            + " whose file is missing, in {} ms",
           report.staged().objects(), report.unreferenced().objects(),
-          report.staged().bytes() + report.unreferenced().bytes(), cutoff,
+          report.staged().bytes() + report.unreferenced().bytes(), cutoff, report.missing().size(),
           (System.nanoTime() - started) / 1_000_000);
       })
       .onFailure(err -> LOG.warn("sweep failed, will try again at the next run: {}", err.toString()));
     return running;
+  }
+
+  /** The keys of rows whose object is missing, checked a page of rows at a time. */
+  private Future<List<String>> findMissing() {
+    List<String> missing = new ArrayList<>();
+    return missingAfter("", missing).map(v -> missing);
+  }
+
+  private Future<Void> missingAfter(String after, List<String> missing) {
+    return repository.keysAfter(after, ROW_PAGE).compose(keys -> {
+      if (keys.isEmpty()) {
+        return Future.succeededFuture();
+      }
+      return storage.absent(keys)
+        .compose(absent -> absent.isEmpty() ? Future.succeededFuture(Set.<String>of()) : repository.referenced(absent))
+        .compose(stillReferenced -> {
+          for (String key : stillReferenced) {
+            LOG.error("sweep: an avatar row references {}, which is not in the storage", key);
+            missing.add(key);
+          }
+          return keys.size() < ROW_PAGE ? Future.succeededFuture() : missingAfter(keys.get(keys.size() - 1), missing);
+        });
+    });
   }
 
   private Future<Removed> unreferencedBefore(Instant cutoff) {
@@ -100,6 +137,11 @@ public final class Sweeper {
   /** Unreferenced avatar files removed since start. */
   public long unreferencedRemoved() {
     return unreferencedRemoved.get();
+  }
+
+  /** Rows whose stored object the last sweep found missing. */
+  public long missingObjects() {
+    return missingObjects.get();
   }
 
   public long bytesRemoved() {

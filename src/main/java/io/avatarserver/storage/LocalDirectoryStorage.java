@@ -1,10 +1,13 @@
 package io.avatarserver.storage;
 
+import io.avatarserver.avatar.AvatarStorage;
+import io.avatarserver.avatar.ObjectMissingException;
+import io.avatarserver.avatar.StagedObject;
+import io.avatarserver.avatar.StoredContent;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.file.FileSystem;
 import io.vertx.core.file.OpenOptions;
-import io.vertx.core.http.HttpServerResponse;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -26,7 +29,7 @@ import java.util.UUID;
 /**
  * Stores avatars as files under {@code avatars/XX/} and stages uploads under {@code tmp/}, both in one
  * data directory so that publishing is a same-filesystem atomic rename. Blocking steps (fsync of a
- * directory, opening a file for zero-copy sending) run on worker threads, never on an event loop.
+ * directory, opening a file for zero-copy sending, listing) run on worker threads, never on an event loop.
  */
 public final class LocalDirectoryStorage implements AvatarStorage {
 
@@ -37,12 +40,30 @@ public final class LocalDirectoryStorage implements AvatarStorage {
   private final FileSystem fs;
   private final Path avatarsDir;
   private final Path tmpDir;
+  private final DirectorySync directorySync;
+
+  /** Makes a directory's entries durable (fsync of the directory); a seam for tests that count them. */
+  @FunctionalInterface
+  public interface DirectorySync {
+    DirectorySync FSYNC = dir -> {
+      try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+        d.force(true);
+      }
+    };
+
+    void sync(Path dir) throws IOException;
+  }
 
   public LocalDirectoryStorage(Vertx vertx, Path avatarsDir, Path tmpDir) {
+    this(vertx, avatarsDir, tmpDir, DirectorySync.FSYNC);
+  }
+
+  public LocalDirectoryStorage(Vertx vertx, Path avatarsDir, Path tmpDir, DirectorySync directorySync) {
     this.vertx = vertx;
     this.fs = vertx.fileSystem();
     this.avatarsDir = avatarsDir;
     this.tmpDir = tmpDir;
+    this.directorySync = directorySync;
   }
 
   /** Creates the directories; call once before use. */
@@ -60,27 +81,37 @@ public final class LocalDirectoryStorage implements AvatarStorage {
   }
 
   @Override
-  public Future<Void> send(String key, HttpServerResponse response) {
+  public Future<StoredContent> open(String key) {
     Path path = resolve(key);
-    // Opening the file is a blocking syscall: do it on a worker, then hand Netty the channel for a
-    // zero-copy transfer. sendFile(channel, …) does not close the channel, so we do.
+    // Opening a file is a blocking syscall: on a worker. The channel is what the HTTP layer hands
+    // Netty for a zero-copy transfer.
     return vertx.executeBlocking(() -> {
-        try {
-          return FileChannel.open(path, StandardOpenOption.READ);
-        } catch (NoSuchFileException e) {
-          throw new ObjectMissingException(key);
+      FileChannel channel;
+      try {
+        channel = FileChannel.open(path, StandardOpenOption.READ);
+      } catch (NoSuchFileException e) {
+        throw new ObjectMissingException(key);
+      }
+      try {
+        return new StoredContent.LocalFile(channel, channel.size());
+      } catch (IOException e) {
+        closeQuietly(channel);
+        throw e;
+      }
+    }, false);
+  }
+
+  @Override
+  public Future<List<String>> absent(List<String> keys) {
+    return vertx.executeBlocking(() -> {
+      List<String> absent = new ArrayList<>();
+      for (String key : keys) {
+        if (!Files.exists(resolve(key))) {
+          absent.add(key);
         }
-      }, false)
-      .compose(channel -> {
-        long size;
-        try {
-          size = channel.size();
-        } catch (IOException e) {
-          closeQuietly(channel);
-          return Future.failedFuture(e);
-        }
-        return response.sendFile(channel, 0, size).onComplete(ar -> closeQuietly(channel));
-      });
+      }
+      return absent;
+    }, false);
   }
 
   @Override
@@ -98,11 +129,6 @@ public final class LocalDirectoryStorage implements AvatarStorage {
         : Future.<Void>failedFuture(StorageFailures.translate(written.cause()))));
   }
 
-  @Override
-  public Future<Integer> stagedCount() {
-    return fs.readDir(tmpDir.toString(), ".*\\.part").map(java.util.List::size);
-  }
-
   /** Renames a durable staged file to a new unique key and fsyncs the directory that now holds it. */
   Future<String> publish(Path staged, long ownerId, String extension) {
     String key = String.format(Locale.ROOT, "%02x/%d-%s.%s", ownerId & 0xff, ownerId, UUID.randomUUID(), extension);
@@ -117,14 +143,15 @@ public final class LocalDirectoryStorage implements AvatarStorage {
         Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE);
       } catch (NoSuchFileException missingDirectory) {
         Files.createDirectories(dir);
+        // The new directory's own entry lives in avatars/: without this fsync a power loss can
+        // forget the directory, and with it a file whose row is committed.
+        directorySync.sync(avatarsDir);
         Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE);
       }
       // A rename keeps the last write's time; the recovery sweep's grace counts from publication.
       Files.setLastModifiedTime(target, FileTime.from(Instant.now()));
       // The rename is durable only once the directory entry is on disk (see fsync(2), "Notes").
-      try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-        d.force(true);
-      }
+      directorySync.sync(dir);
       return key;
     }, false).recover(err -> Future.failedFuture(StorageFailures.translate(err)));
   }

@@ -1,5 +1,6 @@
 package io.avatarserver.storage;
 
+import io.avatarserver.avatar.StagedObject;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;

@@ -2,7 +2,7 @@ package io.avatarserver.storage;
 
 import io.avatarserver.avatar.Failure;
 
-/** Turns a full disk, however the JDK words it, into the catalogue's 507. */
+/** Turns a full disk, however the JDK words it, into the domain's {@code STORAGE_FULL}. */
 final class StorageFailures {
 
   private StorageFailures() {

@@ -1,6 +1,6 @@
 package io.avatarserver.upload;
 
-import io.avatarserver.storage.StagedObject;
+import io.avatarserver.avatar.StagedObject;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;

@@ -3,16 +3,6 @@ package io.avatarserver.upload;
 /** What the pipeline reports as it goes, for metrics; implementations must be cheap and thread-safe. */
 public interface UploadEvents {
 
-  UploadEvents NONE = new UploadEvents() {
-    @Override
-    public void received(long bytes) {
-    }
-
-    @Override
-    public void finished(String outcome, long bytes, long durationNanos) {
-    }
-  };
-
   /** Body bytes arrived (counted as they come, refused uploads included). */
   void received(long bytes);
 

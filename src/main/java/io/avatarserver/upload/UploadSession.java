@@ -1,23 +1,23 @@
 package io.avatarserver.upload;
 
-import io.avatarserver.db.AvatarRepository;
-import io.avatarserver.db.NewAvatar;
-import io.avatarserver.db.SavedAvatar;
+import io.avatarserver.avatar.AvatarRepository;
+import io.avatarserver.avatar.NewAvatar;
+import io.avatarserver.avatar.SavedAvatar;
 import io.avatarserver.avatar.AvatarException;
-import io.avatarserver.storage.AvatarStorage;
-import io.avatarserver.storage.StagedObject;
+import io.avatarserver.avatar.AvatarStorage;
+import io.avatarserver.avatar.StagedObject;
 import io.avatarserver.upload.image.ImageType;
 import io.avatarserver.avatar.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.streams.Pipe;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 /**
  * One upload from the first byte to the committed row. The order is what makes a failure harmless:
@@ -40,11 +40,14 @@ public final class UploadSession {
   private final Runnable done;
   private final WriteBudget budget;
   private final UploadEvents events;
+  private final Predicate<Throwable> clientGone;
   private UploadSink sink;
 
   UploadSession(Vertx vertx, long userId, StagedObject staged, AvatarRepository repository, AvatarStorage storage,
-                UploadLimits limits, WriteBudget budget, UploadEvents events, long startedNanos, Runnable done) {
+                UploadLimits limits, WriteBudget budget, UploadEvents events, Predicate<Throwable> clientGone,
+                long startedNanos, Runnable done) {
     this.events = events;
+    this.clientGone = clientGone;
     this.budget = budget;
     this.done = done;
     this.vertx = vertx;
@@ -83,7 +86,7 @@ public final class UploadSession {
 
   /**
    * Slowloris guard: every window, the body must have advanced by minBytesPerSecond × window, or the
-   * pipe is closed and the upload fails with 408. The idle timeout only catches a client that stops
+   * pipe is closed and the upload fails with BODY_TOO_SLOW. The idle timeout only catches a client that stops
    * entirely; this catches one that trickles a few bytes at a time.
    */
   private long watchRate(Pipe<Buffer> body, Promise<Void> received) {
@@ -124,11 +127,6 @@ public final class UploadSession {
       });
   }
 
-  /** Fails the session before any body was received (for instance a malformed multipart request). */
-  public Future<SavedAvatar> abort(Throwable cause) {
-    return finish(Future.failedFuture(cause));
-  }
-
   private Future<SavedAvatar> deletePrevious(SavedAvatar saved) {
     // The new row is committed: the old bytes are garbage now. A failure to delete them is logged and
     // left to the recovery sweep; it must not turn a committed upload into an error.
@@ -140,11 +138,11 @@ public final class UploadSession {
       .map(saved);
   }
 
-  private static String outcome(Throwable cause) {
+  private String outcome(Throwable cause) {
     if (cause instanceof AvatarException problem) {
       return problem.failure().name().toLowerCase(java.util.Locale.ROOT);
     }
-    if (cause instanceof HttpClosedException) {
+    if (clientGone.test(cause)) {
       return "client_aborted";
     }
     return "error";
@@ -155,7 +153,7 @@ public final class UploadSession {
     long millis = TimeUnit.NANOSECONDS.toMillis(nanos);
     long bytes = sink == null ? 0 : sink.size();
     events.finished(outcome, bytes, nanos);
-    if (cause == null || cause instanceof AvatarException || cause instanceof HttpClosedException) {
+    if (cause == null || cause instanceof AvatarException || clientGone.test(cause)) {
       LOG.info("upload user={} bytes={} durationMs={} outcome={}", userId, bytes, millis, outcome);
     } else {
       LOG.warn("upload user={} bytes={} durationMs={} outcome={}", userId, bytes, millis, outcome, cause);

@@ -1,7 +1,7 @@
 package io.avatarserver.upload;
 
 import io.avatarserver.avatar.AvatarException;
-import io.avatarserver.storage.StagedObject;
+import io.avatarserver.avatar.StagedObject;
 import io.avatarserver.upload.image.ImageParser;
 import io.avatarserver.upload.image.ImageType;
 import io.vertx.core.Future;

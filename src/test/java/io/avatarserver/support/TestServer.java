@@ -59,7 +59,7 @@ public final class TestServer implements AutoCloseable {
 
   /**
    * {@code overrides}: config sections merged over the test defaults: port 0, two event loops, the
-   * test secret, and rate limits high enough not to interfere (LimitsTest sets its own).
+   * test secret, and rate limits high enough not to interfere (RateLimitTest, AddressRateLimitTest and UploadLimitsTest set their own).
    */
   public static TestServer start(Vertx vertx, JsonObject overrides) {
     return start(vertx, overrides, TestDatabase::serverUrl);

@@ -1,6 +1,6 @@
 package io.avatarserver.upload;
 
-import io.avatarserver.storage.StagedObject;
+import io.avatarserver.avatar.StagedObject;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;

@@ -6,7 +6,7 @@ import ch.qos.logback.core.read.ListAppender;
 import io.avatarserver.avatar.AvatarException;
 import io.avatarserver.avatar.Failure;
 import io.avatarserver.storage.LocalDirectoryStorage;
-import io.avatarserver.storage.StagedObject;
+import io.avatarserver.avatar.StagedObject;
 import io.avatarserver.support.Bodies;
 import io.avatarserver.support.Images;
 import io.avatarserver.upload.image.ImageLimits;

@@ -1,7 +1,6 @@
-package io.avatarserver.storage;
+package io.avatarserver.avatar;
 
 import io.vertx.core.Future;
-import io.vertx.core.http.HttpServerResponse;
 
 import java.time.Instant;
 import java.util.List;
@@ -10,8 +9,9 @@ import java.util.function.Function;
 /**
  * Where avatar bytes live. An upload is written to a {@link StagedObject} first and becomes a stored
  * object under a new, never reused key only by {@link StagedObject#publish}; stored objects are never
- * overwritten, so a reader of a key always sees complete bytes. Today a local directory; an
- * S3-compatible object store and resized variants plug in here later.
+ * overwritten, so a reader of a key always sees complete bytes. It speaks keys, bytes
+ * and streams, never a protocol. Today a local directory; an S3-compatible object store and resized
+ * variants plug in here later.
  */
 public interface AvatarStorage {
 
@@ -23,20 +23,19 @@ public interface AvatarStorage {
   Future<StagedObject> stage(long ownerId);
 
   /**
-   * Writes the stored object's bytes as the body of {@code response} and ends it (zero copy where the
-   * backend allows). The caller sets status and headers first.
-   * Fails with {@link ObjectMissingException}, before anything is written, when no object has that key.
+   * Opens the stored object {@code key} for reading; the caller closes what it gets.
+   * Fails with {@link ObjectMissingException} when no object has that key.
    */
-  Future<Void> send(String key, HttpServerResponse response);
+  Future<StoredContent> open(String key);
+
+  /** Those of {@code keys} (a bounded page) that name no stored object; for the recovery sweep. */
+  Future<List<String>> absent(List<String> keys);
 
   /** Deletes a stored object. Succeeds when it is already gone. */
   Future<Void> delete(String key);
 
   /** Succeeds when the backend accepts writes now; fails with the reason otherwise. */
   Future<Void> checkWritable();
-
-  /** How many uploads are staged right now (neither published nor discarded); for tests and health. */
-  Future<Integer> stagedCount();
 
   /** Bytes still free where new objects are written. */
   Future<Long> freeSpace();

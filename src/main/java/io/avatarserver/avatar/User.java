@@ -1,4 +1,4 @@
-package io.avatarserver.db;
+package io.avatarserver.avatar;
 
 import java.time.Instant;
 

@@ -1,4 +1,4 @@
-package io.avatarserver.storage;
+package io.avatarserver.avatar;
 
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;

@@ -1,4 +1,4 @@
-package io.avatarserver.db;
+package io.avatarserver.avatar;
 
 /** The committed row, and the row it replaced (null for a first avatar), whose bytes may now go. */
 public record SavedAvatar(Avatar current, Avatar previous) {

@@ -1,4 +1,4 @@
-package io.avatarserver.db;
+package io.avatarserver.avatar;
 
 import io.vertx.core.Future;
 
@@ -32,19 +32,17 @@ public interface AvatarRepository {
    */
   Future<SavedAvatar> saveAvatar(long userId, NewAvatar avatar);
 
-  /**
-   * Drops whatever this repository holds in memory about the user's avatar row, so that the next
-   * {@link #findAvatar} asks the database: for a caller that found the row's file gone (another
-   * server replaced the avatar). Repositories that hold nothing in memory do nothing.
-   */
-  default void forgetAvatar(long userId) {
-  }
-
   /** Deletes the user's avatar row and succeeds with it after the commit, or with null when there was none. */
   Future<Avatar> deleteAvatar(long userId);
 
   /** Those of {@code keys} (a bounded page) that a row references; for the recovery sweep. */
   Future<Set<String>> referenced(List<String> keys);
+
+  /**
+   * The storage keys of avatar rows that sort after {@code after} ("" for the first page), in order,
+   * at most {@code limit} of them; for the recovery sweep's check that every row's object exists.
+   */
+  Future<List<String>> keysAfter(String after, int limit);
 
   /** Succeeds when a trivial query round-trips. */
   Future<Void> ping();

@@ -1,0 +1,41 @@
+package io.avatarserver.avatar;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.streams.ReadStream;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+
+/**
+ * A stored object opened for reading: its length, and its bytes either as a local file that can be
+ * sent without copying them through the JVM ({@link LocalFile}) or as a stream ({@link Streamed}, for a
+ * backend such as an object store). Whoever opened it closes it, sent or not; closing twice is harmless.
+ */
+public sealed interface StoredContent permits StoredContent.LocalFile, StoredContent.Streamed {
+
+  /** The number of bytes. */
+  long length();
+
+  /** Releases what opening took (a file handle, a connection); never blocks. */
+  void close();
+
+  /** The bytes are {@code length} bytes of {@code channel} from position 0, sendable zero-copy. */
+  record LocalFile(FileChannel channel, long length) implements StoredContent {
+    @Override
+    public void close() {
+      try {
+        channel.close();
+      } catch (IOException ignored) {
+        // A read-only channel: nothing to lose.
+      }
+    }
+  }
+
+  /** The bytes as a paused stream of {@code length} bytes; {@code release} is what closing runs. */
+  record Streamed(ReadStream<Buffer> stream, long length, Runnable release) implements StoredContent {
+    @Override
+    public void close() {
+      release.run();
+    }
+  }
+}
