@@ -12,6 +12,7 @@ record SqlQueries(
   String insertUser,
   String findUser,
   String lockUser,
+  String setAvatarVersion,
   String findAvatar,
   String insertAvatar,
   String updateAvatar,
@@ -55,7 +56,15 @@ record SqlQueries(
         height INTEGER,
         version BIGINT NOT NULL,
         updated_at TIMESTAMP WITH TIME ZONE NOT NULL
-      )"""));
+      )"""),
+    // Version 2: the last avatar version given to each user, kept when its avatar is deleted, so that a
+    // user's versions never repeat (a ?v=N URL is served as immutable). Seeded from the rows there are;
+    // IF NOT EXISTS because H2 commits DDL at once: a step cut short is run again whole.
+    List.of(
+      "ALTER TABLE users ADD COLUMN IF NOT EXISTS avatar_version BIGINT NOT NULL DEFAULT 0",
+      """
+      UPDATE users SET avatar_version = (SELECT a.version FROM avatars a WHERE a.user_id = users.id)
+      WHERE EXISTS (SELECT 1 FROM avatars a WHERE a.user_id = users.id AND a.version > users.avatar_version)"""));
 
   static final String CREATE_SCHEMA_VERSION = """
     CREATE TABLE IF NOT EXISTS schema_version (
@@ -68,7 +77,8 @@ record SqlQueries(
   static final SqlQueries POSTGRES = new SqlQueries(
     "INSERT INTO users (name, created_at) VALUES ($1, $2) RETURNING id",
     "SELECT id, name, created_at FROM users WHERE id = $1",
-    "SELECT id FROM users WHERE id = $1 FOR UPDATE",
+    "SELECT avatar_version FROM users WHERE id = $1 FOR UPDATE",
+    "UPDATE users SET avatar_version = $1 WHERE id = $2",
     "SELECT " + AVATAR_COLUMNS + " FROM avatars WHERE user_id = $1",
     "INSERT INTO avatars (" + AVATAR_COLUMNS + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     "UPDATE avatars SET storage_key = $1, content_type = $2, size_bytes = $3, sha256 = $4, width = $5,"
@@ -82,7 +92,8 @@ record SqlQueries(
     // H2 has no RETURNING; its data change delta tables give the same in one statement.
     "SELECT id FROM FINAL TABLE (INSERT INTO users (name, created_at) VALUES (?, ?))",
     "SELECT id, name, created_at FROM users WHERE id = ?",
-    "SELECT id FROM users WHERE id = ? FOR UPDATE",
+    "SELECT avatar_version FROM users WHERE id = ? FOR UPDATE",
+    "UPDATE users SET avatar_version = ? WHERE id = ?",
     "SELECT " + AVATAR_COLUMNS + " FROM avatars WHERE user_id = ?",
     "INSERT INTO avatars (" + AVATAR_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     "UPDATE avatars SET storage_key = ?, content_type = ?, size_bytes = ?, sha256 = ?, width = ?,"
