@@ -48,7 +48,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @DisplayName("Races: two PUTs and a DELETE for one user at once")
 class DeleteRaceTest {
 
-  private static final int ROUNDS = 40;
+  private static final int ROUNDS = 60;
 
   private static TestServer server;
 
