@@ -109,6 +109,8 @@ public final class AvatarServer {
     Sweeper sweeper = new Sweeper(storage, repository, Duration.ofSeconds(config.storage().sweepGraceSeconds()),
       Clock.systemUTC());
     return storage.init()
+      // Before the listeners open, no upload of this process owns a staging file: all are a crashed run's.
+      .compose(v -> sweeper.removeEarlierRunsStaging())
       .compose(v -> vertx.executeBlocking(() -> JwtSecret.resolve(config.auth().jwtSecret(), config.storage().dataDir())))
       .compose(secret -> repository.migrate().map(v -> new Tokens(vertx, secret)))
       .compose(tokens -> {

@@ -191,6 +191,44 @@ class ProcessLifecycleTest {
   }
 
   @Test
+  @DisplayName("SIGKILL with uploads in flight: the restart removes their temporary files at once, without the sweep's grace; young stored files stay")
+  void restartRemovesAbandonedStagingAtOnce() throws Exception {
+    ServerProcess first = start(30, Map.of());
+    long user = createUser(first, "kept");
+    byte[] kept = Bodies.png(64 * 1024, 80);
+    assertEquals(201, put(first, user, kept).statusCode());
+    // A stored file no row references yet, as another instance's upload between publish and commit leaves it.
+    Path another = dataDir.resolve("avatars").resolve("ff").resolve("255-" + java.util.UUID.randomUUID() + ".png");
+    Files.createDirectories(another.getParent());
+    Files.write(another, Bodies.png(4096, 81));
+
+    List<RawHttp> inFlight = new ArrayList<>();
+    try {
+      for (int i = 0; i < 3; i++) {
+        long uploader = createUser(first, "in-flight-" + i);
+        byte[] body = Bodies.png(1024 * 1024, 82 + i);
+        int before = listOrEmpty(dataDir.resolve("tmp")).size();
+        inFlight.add(halfUpload(first, uploader, body));
+        Eventually.await(() -> listOrEmpty(dataDir.resolve("tmp")).size(), n -> n > before, Duration.ofSeconds(10));
+      }
+      first.kill();
+    } finally {
+      inFlight.forEach(RawHttp::close);
+    }
+    assertEquals(3, files(dataDir.resolve("tmp")).size(), "the kill left the uploads' temporary files");
+
+    // The default grace (an hour) and no periodic sweep: only the start's own cleanup can remove them.
+    ServerProcess second = start(30, Map.of());
+    assertEquals(List.of(), files(dataDir.resolve("tmp")), "temporary files of the killed run survived the restart");
+    assertFalse(second.awaitLine(Pattern.compile("removed 3 temporary files .* of an earlier run"), Duration.ofSeconds(10))
+      .isEmpty(), "the cleanup is not logged");
+    assertTrue(Files.exists(another), "an unreferenced stored file younger than the grace was deleted");
+    HttpResponse<byte[]> served = send(request(second, "/users/" + user + "/avatar").GET());
+    assertEquals(200, served.statusCode());
+    assertEquals(Bodies.sha256(kept), Bodies.sha256(served.body()));
+  }
+
+  @Test
   @DisplayName("SIGTERM: stops accepting, lets an upload in flight finish, exits 0")
   void gracefulStop() throws Exception {
     ServerProcess server = start(20, Map.of());

@@ -26,8 +26,9 @@ public interface AvatarRepository {
 
   /**
    * Makes {@code avatar} the user's current avatar in one transaction and succeeds only after the
-   * commit, with the new row (version one more than the replaced one) and the replaced row.
-   * Concurrent saves for one user are serialised: each sees the row the previous one committed.
+   * commit, with the new row (version one more than the last version the user was given, so a user's
+   * versions never repeat, across deletes too) and the replaced row. Saves and deletes for one user are
+   * serialised: each sees the row the previous one committed.
    * Fails with {@code AvatarException(USER_NOT_FOUND)} when the user does not exist (any more).
    */
   Future<SavedAvatar> saveAvatar(long userId, NewAvatar avatar);

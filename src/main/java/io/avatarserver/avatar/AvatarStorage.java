@@ -47,6 +47,14 @@ public interface AvatarStorage {
   Future<Removed> removeStagedBefore(Instant cutoff);
 
   /**
+   * Deletes every staging object, whatever its age. Only for the start, before this process accepts
+   * an upload: the staging area belongs to one server instance (it must not be shared; stored
+   * objects may be), so whatever it holds then was abandoned by an earlier run that crashed.
+   * Succeeds with what was removed.
+   */
+  Future<Removed> removeAllStaged();
+
+  /**
    * Visits the stored objects last modified (for a local file: published) before {@code cutoff}, a bounded
    * page at a time: {@code page} is called with the next page only once the future it returned for the
    * previous one has completed. Succeeds once every page was visited.

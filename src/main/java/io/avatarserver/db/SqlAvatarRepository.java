@@ -97,13 +97,19 @@ abstract class SqlAvatarRepository implements AvatarRepository {
       .recover(this::translate);
   }
 
+  /**
+   * Under the user's row lock, which {@link #deleteAvatar} takes too: the row read is the committed
+   * one, the next version is one more than the user's last (kept in {@code users.avatar_version}, so it
+   * never repeats across deletes), and the INSERT or UPDATE must write exactly one row, or nothing is
+   * reported saved (the transaction rolls back and the caller deletes the new file).
+   */
   @Override
   public Future<SavedAvatar> saveAvatar(long userId, NewAvatar avatar) {
     return pool.withTransaction(conn -> lockUser(conn, userId)
         .compose(lastVersion -> conn.preparedQuery(sql.findAvatar()).execute(Tuple.of(userId))
           .compose(rows -> {
             Avatar previous = first(rows, SqlAvatarRepository::avatar);
-            // Versions only grow, across deletions too (users.avatar_version keeps the last one).
+            // The row's version too: a row written by a server that did not keep the counter.
             long version = Math.max(lastVersion, previous == null ? 0 : previous.version()) + 1;
             Avatar current = new Avatar(userId, avatar.storageKey(), avatar.contentType(), avatar.size(),
               avatar.sha256(), avatar.width(), avatar.height(), version, now().toInstant());
@@ -117,15 +123,16 @@ abstract class SqlAvatarRepository implements AvatarRepository {
                   .addValue(current.width()).addValue(current.height()).addLong(current.version())
                   .addValue(current.updatedAt().atOffset(ZoneOffset.UTC)).addLong(userId));
             return write
-              .compose(done -> conn.preparedQuery(sql.setAvatarVersion()).execute(Tuple.of(version, userId)))
-              .map(done -> new SavedAvatar(current, previous));
+              .compose(written -> oneRow(written, "avatar row of user " + userId))
+              .compose(v -> setAvatarVersion(conn, userId, version))
+              .map(v -> new SavedAvatar(current, previous));
           })))
       .recover(this::translate);
   }
 
   /**
-   * Locks the user's row until commit (concurrent saves for one user queue here) and succeeds with
-   * the last avatar version the user had, 0 for none.
+   * Locks the user's row until commit and succeeds with the last avatar version given to the user:
+   * saves and deletes for one user queue here. Fails with USER_NOT_FOUND when there is no such user.
    */
   private Future<Long> lockUser(SqlConnection conn, long userId) {
     return conn.preparedQuery(sql.lockUser()).execute(Tuple.of(userId)).compose(rows -> rows.size() == 0
@@ -133,10 +140,40 @@ abstract class SqlAvatarRepository implements AvatarRepository {
       : Future.succeededFuture(rows.iterator().next().getLong(0)));
   }
 
+  private Future<Void> setAvatarVersion(SqlConnection conn, long userId, long version) {
+    return conn.preparedQuery(sql.setAvatarVersion()).execute(Tuple.of(version, userId))
+      .compose(written -> oneRow(written, "avatar version of user " + userId));
+  }
+
+  /**
+   * A write that changed no row (or several) is not reported as done: under the user's lock it cannot
+   * happen, and if it does, failing rolls the transaction back instead of acknowledging a lost write.
+   */
+  private static Future<Void> oneRow(RowSet<Row> written, String what) {
+    return written.rowCount() == 1
+      ? Future.succeededFuture()
+      : Future.failedFuture(new IllegalStateException("wrote " + written.rowCount() + " rows for the " + what
+        + ", expected 1"));
+  }
+
+  /**
+   * Under the user's row lock, like {@link #saveAvatar}: a save waiting on it then reads that the row
+   * is gone and inserts a new one, instead of updating a deleted row. The user's last version stays
+   * (raised to the deleted row's, should a server that did not keep it have written that row).
+   */
   @Override
   public Future<Avatar> deleteAvatar(long userId) {
-    return pool.withTransaction(conn -> conn.preparedQuery(sql.deleteAvatar()).execute(Tuple.of(userId)))
-      .map(rows -> first(rows, SqlAvatarRepository::avatar))
+    return pool.withTransaction(conn -> lockUser(conn, userId)
+        .compose(lastVersion -> conn.preparedQuery(sql.deleteAvatar()).execute(Tuple.of(userId))
+          .compose(rows -> {
+            Avatar deleted = first(rows, SqlAvatarRepository::avatar);
+            return deleted == null || deleted.version() <= lastVersion
+              ? Future.succeededFuture(deleted)
+              : setAvatarVersion(conn, userId, deleted.version()).map(deleted);
+          }))
+        .recover(err -> err instanceof AvatarException e && e.failure() == Failure.USER_NOT_FOUND
+          ? Future.succeededFuture(null) // no user, so no avatar
+          : Future.failedFuture(err)))
       .recover(this::translate);
   }
 

@@ -58,13 +58,14 @@ record SqlQueries(
         version BIGINT NOT NULL,
         updated_at TIMESTAMP WITH TIME ZONE NOT NULL
       )"""),
-    // The last avatar version a user had survives the deletion of the row, so that a new avatar
-    // after a delete gets a higher version: a ?v= URL never names two images, and the row cache
-    // can order any two writes by version.
+    // Version 2: the last avatar version given to each user, kept when its avatar is deleted, so that a
+    // user's versions never repeat (a ?v=N URL is served as immutable). Seeded from the rows there are;
+    // IF NOT EXISTS because H2 commits DDL at once: a step cut short is run again whole.
     List.of(
-      "ALTER TABLE users ADD COLUMN avatar_version BIGINT DEFAULT 0 NOT NULL",
-      "UPDATE users SET avatar_version = (SELECT a.version FROM avatars a WHERE a.user_id = users.id)"
-        + " WHERE id IN (SELECT user_id FROM avatars)"));
+      "ALTER TABLE users ADD COLUMN IF NOT EXISTS avatar_version BIGINT NOT NULL DEFAULT 0",
+      """
+      UPDATE users SET avatar_version = (SELECT a.version FROM avatars a WHERE a.user_id = users.id)
+      WHERE EXISTS (SELECT 1 FROM avatars a WHERE a.user_id = users.id AND a.version > users.avatar_version)"""));
 
   static final String CREATE_SCHEMA_VERSION = """
     CREATE TABLE IF NOT EXISTS schema_version (

@@ -106,6 +106,25 @@ public final class Sweeper {
     });
   }
 
+  /**
+   * At start, before this process accepts an upload: every staging object there is was abandoned by
+   * an earlier run (a crash, a kill -9), since the staging area is this instance's alone. They are
+   * removed at once, without the grace period, which stays for stored files: another instance's
+   * commit may be in flight. A failure is logged and left to the periodic sweep; it never stops the start.
+   */
+  public Future<Removed> removeEarlierRunsStaging() {
+    return storage.removeAllStaged()
+      .onSuccess(removed -> {
+        stagedRemoved.addAndGet(removed.objects());
+        bytesRemoved.addAndGet(removed.bytes());
+        LOG.info("start: removed {} temporary files ({} bytes) of an earlier run", removed.objects(), removed.bytes());
+      })
+      .recover(err -> {
+        LOG.warn("start: could not remove the temporary files of an earlier run, the sweep will: {}", err.toString());
+        return Future.succeededFuture(Removed.NONE);
+      });
+  }
+
   private Future<Removed> unreferencedBefore(Instant cutoff) {
     Removed[] total = {Removed.NONE};
     return storage.scanStoredBefore(cutoff, page -> removeUnreferenced(page)

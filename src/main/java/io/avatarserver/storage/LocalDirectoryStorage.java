@@ -175,6 +175,19 @@ public final class LocalDirectoryStorage implements AvatarStorage {
   }
 
   @Override
+  public Future<Removed> removeAllStaged() {
+    return vertx.executeBlocking(() -> {
+      Removed removed = Removed.NONE;
+      try (DirectoryStream<Path> files = Files.newDirectoryStream(tmpDir)) {
+        for (Path file : files) {
+          removed = removed.plus(deleteRegularFile(file));
+        }
+      }
+      return removed;
+    }, false);
+  }
+
+  @Override
   public Future<Void> scanStoredBefore(Instant cutoff, Function<List<StoredObject>, Future<Void>> page) {
     // One fan-out directory (avatars/XX/) at a time, listed on a worker, in pages of SCAN_PAGE.
     return vertx.executeBlocking(() -> {
@@ -227,6 +240,18 @@ public final class LocalDirectoryStorage implements AvatarStorage {
       }
     } catch (NoSuchFileException gone) {
       // Finished or discarded meanwhile.
+    }
+    return Removed.NONE;
+  }
+
+  private static Removed deleteRegularFile(Path file) throws IOException {
+    try {
+      BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+      if (attributes.isRegularFile() && Files.deleteIfExists(file)) {
+        return new Removed(1, attributes.size());
+      }
+    } catch (NoSuchFileException gone) {
+      // Deleted meanwhile.
     }
     return Removed.NONE;
   }
