@@ -85,6 +85,21 @@ class UserInputTest extends ServerTestBase {
     assertEquals(201, createUser("application/json", atLimit).statusCode());
   }
 
+  @Test
+  @DisplayName("POST /users with Expect: 100-continue gets its 100 once the token and headers pass, then 201")
+  void expectContinue() {
+    byte[] body = "{\"name\":\"Patient\"}".getBytes(StandardCharsets.UTF_8);
+    try (RawHttp raw = new RawHttp(server.port())) {
+      raw.write("POST /users HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + server.adminToken()
+        + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\nExpect: 100-continue\r\n\r\n");
+      String interim = raw.readHead();
+      assertEquals(100, RawHttp.status(interim), interim);
+      raw.write(body);
+      String response = raw.readResponse();
+      assertEquals(201, RawHttp.status(response), response);
+    }
+  }
+
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"\\u0000", "\\u0007", "\\u001b[31m", "\\t", "\\n", "\\r", "\\u007f", "\\u0085", "\\u009b",
     "\\u202e", "\\u202a", "\\u2066", "\\u2069", "\\u200e", "\\u200f", "\\u061c", "\\u200b", "\\u2060", "\\ufeff",
@@ -148,6 +163,30 @@ class UserInputTest extends ServerTestBase {
       .header("Content-Type", Multipart.CONTENT_TYPE).POST(HttpRequest.BodyPublishers.ofByteArray(broken)));
     assertTrue(malformed.statusCode() == 400, () -> new String(malformed.body(), StandardCharsets.UTF_8));
     AuthTest.assertOwnWords(TestServer.json(malformed).getString("detail"));
+    assertEquals(List.of(), server.avatarFiles(user));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"GET /%zz", "PUT /%zz", "GET /users/%zz/avatar", "DELETE /users/1/avatar%", "GET /%", "GET /users/1/avatar/info%2"})
+  @DisplayName("A path with a malformed percent-encoding is 400, not 500")
+  void malformedPercentEncoding(String requestLine) {
+    try (RawHttp raw = new RawHttp(server.port())) {
+      raw.write(requestLine + " HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
+      String response = raw.readResponse();
+      assertEquals(400, RawHttp.status(response), response);
+      assertTrue(response.contains("application/problem+json"), response);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"multipart/form-data; boundary=", "multipart/form-data; boundary=\"\"", "multipart/form-data"})
+  @DisplayName("A multipart upload without a usable boundary is 400 in our words, not 500")
+  void multipartWithoutBoundary(String contentType) {
+    long user = server.createUser("no-boundary");
+    HttpResponse<byte[]> response = server.send(server.as(user, "/users/" + user + "/avatar")
+      .header("Content-Type", contentType)
+      .POST(HttpRequest.BodyPublishers.ofByteArray(new Multipart().file("avatar", "a.png", "image/png", Bodies.png(4096, 2)).build())));
+    assertProblem(response, 400, "bad-request");
     assertEquals(List.of(), server.avatarFiles(user));
   }
 

@@ -134,9 +134,11 @@ final class UploadHandler {
       HttpServerRequest request = ctx.request();
       try {
         request.setExpectMultipart(true);
-      } catch (IllegalStateException e) {
+      } catch (RuntimeException e) {
+        // An empty "boundary=" makes Vert.x 5.0.10 throw StringIndexOutOfBoundsException here.
         LOG.debug("{}: multipart refused by Vert.x", request.path(), e);
-        return Future.failedFuture(Problem.BAD_REQUEST.exception("The multipart body cannot be read"));
+        return Future.failedFuture(Problem.BAD_REQUEST.exception(
+          "The multipart body cannot be read: its Content-Type needs a non-empty boundary parameter"));
       }
       request.uploadHandler(this::onPart);
       request.exceptionHandler(err -> {

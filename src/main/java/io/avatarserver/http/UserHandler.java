@@ -41,6 +41,12 @@ final class UserHandler {
       throw Problem.REQUEST_TOO_LARGE.exception(
         "The body has " + length.trim() + " bytes; a new user takes at most " + maxBodyBytes);
     }
+    // RFC 9110 §10.1.1: a client waiting for 100 Continue sends nothing until it comes.
+    if (request.version() == io.vertx.core.http.HttpVersion.HTTP_1_1
+      && "100-continue".equalsIgnoreCase(request.getHeader(HttpHeaders.EXPECT)) && !request.isEnded()) {
+      ctx.put(ProblemResponder.CONTINUE_SENT, true);
+      ctx.response().writeContinue();
+    }
     Buffer body = Buffer.buffer();
     boolean[] refused = {false};
     request.handler(chunk -> {
