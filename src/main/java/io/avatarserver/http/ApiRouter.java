@@ -44,7 +44,8 @@ public final class ApiRouter {
     router.get("/metrics").handler(io.vertx.micrometer.PrometheusScrapingHandler.create(services.metrics()));
     router.get("/health/ready").handler(health::ready);
     // No BodyHandler anywhere: UserHandler reads its few KiB of JSON itself, after the token.
-    router.post("/users").handler(guards::addressRate).handler(guards::authenticate).handler(guards::adminOnly).handler(users::create);
+    router.post("/users").handler(guards::addressRate).handler(guards::authenticate)
+      .handler(guards::adminOnly).handler(users::create);
     router.put("/users/:id/avatar").handler(guards::addressRate).handler(guards::authenticate)
       .handler(guards::ownerOnly).handler(guards::uploadSlot).handler(upload::put);
     router.post("/users/:id/avatar").handler(guards::addressRate).handler(guards::authenticate)
