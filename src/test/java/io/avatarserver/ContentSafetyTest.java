@@ -230,7 +230,7 @@ class ContentSafetyTest extends ServerTestBase {
   }
 
   @Test
-  @DisplayName("PNG: tEXt, zTXt, iTXt and eXIf are dropped, colour chunks kept; an eXIf orientation is written back alone")
+  @DisplayName("PNG: text, time, eXIf, bKGD and other chunks not needed to render are dropped, colour chunks kept; an eXIf orientation is written back alone")
   void pngChunks() {
     byte[] base = Bodies.fixture("images/avatar-128.png");
     byte[] body = Images.pngWith(base,
@@ -241,11 +241,103 @@ class ContentSafetyTest extends ServerTestBase {
     Stored stored = upload("image/png", body);
 
     List<Chunk> chunks = Images.pngChunks(stored.served());
-    assertEquals(List.of("IHDR", "eXIf", "gAMA", "cHRM", "bKGD", "tIME", "IDAT", "IEND"),
+    assertEquals(List.of("IHDR", "eXIf", "gAMA", "cHRM", "IDAT", "IEND"),
       chunks.stream().map(Chunk::type).toList());
     assertEquals(Map.of(Images.ORIENTATION, 6L), Images.tiffTags(chunks.get(1).data(), 0));
     assertSamePixels(body, stored.served());
     assertEquals(128, stored.info().getInteger("width"));
+  }
+
+  @Test
+  @DisplayName("PNG: a private chunk holding <script>, an unknown ancillary one and a second file are dropped; pixels unchanged")
+  void pngPrivateChunksDropped() {
+    byte[] base = Bodies.fixture("images/avatar-128.png");
+    byte[] script = "<script>alert(document.cookie)</script>".getBytes(StandardCharsets.US_ASCII);
+    byte[] body = Images.pngWith(base,
+      new Chunk("prVt", script),
+      new Chunk("htMl", "<html><body onload=alert(1)>".getBytes(StandardCharsets.US_ASCII)),
+      new Chunk("zIPx", Images.concat(new byte[] {'P', 'K', 3, 4}, new byte[64])),
+      new Chunk("sRGB", new byte[] {0}),
+      new Chunk("pHYs", new byte[] {0, 0, 11, 19, 0, 0, 11, 19, 1}),
+      new Chunk("sPLT", "palette\0\u0008".getBytes(StandardCharsets.ISO_8859_1)));
+
+    Stored stored = upload("image/png", body);
+
+    List<String> types = Images.pngChunks(stored.served()).stream().map(Chunk::type).toList();
+    assertEquals(List.of("IHDR", "sRGB", "pHYs", "gAMA", "cHRM", "IDAT", "IEND"), types);
+    String served = new String(stored.served(), StandardCharsets.ISO_8859_1);
+    assertFalse(served.contains("<script>") || served.contains("<html>") || served.contains("PK"), served);
+    assertArrayEquals(Images.stored(body), stored.served());
+    assertSamePixels(body, stored.served());
+  }
+
+  /** A PNG of the fixture's chunks with IHDR's data replaced by {@code ihdr} and the chunks edited by {@code edit}. */
+  private static byte[] pngEdited(java.util.function.Consumer<List<Chunk>> edit) {
+    List<Chunk> chunks = new java.util.ArrayList<>(Images.pngChunks(Bodies.fixture("images/avatar-128.png")));
+    edit.accept(chunks);
+    return Images.png(chunks);
+  }
+
+  private static Chunk ihdr(int width, int height, int bitDepth, int colourType) {
+    return new Chunk("IHDR", ByteBuffer.allocate(13).putInt(width).putInt(height).put((byte) bitDepth)
+      .put((byte) colourType).array());
+  }
+
+  private static int indexOf(List<Chunk> chunks, String type) {
+    for (int i = 0; i < chunks.size(); i++) {
+      if (chunks.get(i).type().equals(type)) {
+        return i;
+      }
+    }
+    throw new IllegalArgumentException(type);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"second-ihdr", "bit-depth-7", "truecolour-depth-4", "colour-type-5", "indexed-without-palette",
+    "palette-in-greyscale", "script-as-idat", "zlib-with-dictionary", "unknown-critical", "not-a-chunk-type",
+    "no-idat", "idat-not-consecutive", "iend-with-data", "interlace-2", "frame-outside"})
+  @DisplayName("PNG: a broken or smuggling structure is refused with 422, nothing stored")
+  void pngStructureRefused(String kind) {
+    byte[] body = pngEdited(chunks -> {
+      int idat = indexOf(chunks, "IDAT");
+      switch (kind) {
+        case "second-ihdr" -> chunks.add(idat, chunks.get(0));
+        case "bit-depth-7" -> chunks.set(0, ihdr(128, 128, 7, 6));
+        case "truecolour-depth-4" -> chunks.set(0, ihdr(128, 128, 4, 2));
+        case "colour-type-5" -> chunks.set(0, ihdr(128, 128, 8, 5));
+        case "indexed-without-palette" -> chunks.set(0, ihdr(128, 128, 8, 3));
+        case "palette-in-greyscale" -> {
+          chunks.set(0, ihdr(128, 128, 8, 0));
+          chunks.add(idat, new Chunk("PLTE", new byte[] {0, 0, 0}));
+        }
+        case "script-as-idat" -> chunks.set(idat, new Chunk("IDAT", "<script>alert(1)</script>".getBytes(StandardCharsets.US_ASCII)));
+        case "zlib-with-dictionary" -> {
+          byte[] data = chunks.get(idat).data().clone();
+          data[0] = 0x78;
+          data[1] = 0x3F; // FDICT set, and 0x783F is a multiple of 31
+          chunks.set(idat, new Chunk("IDAT", data));
+        }
+        case "unknown-critical" -> chunks.add(idat, new Chunk("EVIL", "<script>".getBytes(StandardCharsets.US_ASCII)));
+        case "not-a-chunk-type" -> chunks.add(idat, new Chunk("<sc>", new byte[4]));
+        case "no-idat" -> chunks.remove(idat);
+        case "idat-not-consecutive" -> {
+          byte[] data = chunks.get(idat).data();
+          chunks.set(idat, new Chunk("IDAT", Arrays.copyOf(data, 100)));
+          chunks.add(idat + 1, new Chunk("tEXt", "a\0b".getBytes(StandardCharsets.US_ASCII)));
+          chunks.add(idat + 2, new Chunk("IDAT", Arrays.copyOfRange(data, 100, data.length)));
+        }
+        case "iend-with-data" -> chunks.set(chunks.size() - 1, new Chunk("IEND", "<script>".getBytes(StandardCharsets.US_ASCII)));
+        case "interlace-2" -> chunks.set(0, new Chunk("IHDR", ByteBuffer.allocate(13).putInt(128).putInt(128).put((byte) 8)
+          .put((byte) 6).put((byte) 0).put((byte) 0).put((byte) 2).array()));
+        case "frame-outside" -> {
+          chunks.add(1, new Chunk("acTL", ByteBuffer.allocate(8).putInt(1).putInt(0).array()));
+          chunks.add(2, new Chunk("fcTL", ByteBuffer.allocate(26).putInt(0).putInt(128).putInt(128).putInt(64).putInt(0)
+            .array()));
+        }
+        default -> throw new IllegalArgumentException(kind);
+      }
+    });
+    assertRefused("image/png", body, 422, "invalid-image");
   }
 
   @Test

@@ -17,7 +17,7 @@ public final class AvatarService {
   private static final Logger LOG = LoggerFactory.getLogger(AvatarService.class);
 
   /** The longest name a user may have, after stripping surrounding blanks. */
-  public static final int MAX_NAME_LENGTH = 200;
+  public static final int MAX_NAME_LENGTH = UserNames.MAX_NAME_LENGTH;
 
   private final AvatarRepository repository;
   private final AvatarStorage storage;
@@ -46,14 +46,17 @@ public final class AvatarService {
 
   /**
    * Creates a user named {@code name} (surrounding blanks stripped). Fails with {@code INVALID_USER}
-   * when the name is missing, blank or longer than {@link #MAX_NAME_LENGTH}.
+   * when the name breaks {@code UserNames}' rules (blank, too long, control, format or invisible
+   * characters, lone surrogates).
    */
   public Future<User> createUser(String name) {
-    if (name == null || name.isBlank() || name.strip().length() > MAX_NAME_LENGTH) {
-      return Future.failedFuture(Failure.INVALID_USER.exception(
-        "'name' must be a non-blank string of at most " + MAX_NAME_LENGTH + " characters"));
+    String valid;
+    try {
+      valid = UserNames.valid(name);
+    } catch (AvatarException refused) {
+      return Future.failedFuture(refused);
     }
-    return repository.createUser(name.strip());
+    return repository.createUser(valid);
   }
 
   /**

@@ -10,13 +10,12 @@ import io.avatarserver.avatar.AvatarStorage;
 import io.avatarserver.upload.AvatarUploads;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
-import io.vertx.ext.web.handler.BodyHandler;
 
 /** Every route of the API in one table, and the one failure handler behind them. */
 public final class ApiRouter {
 
   /** Largest JSON body POST /users reads. */
-  private static final long USER_BODY_LIMIT = 4096;
+  private static final int USER_BODY_LIMIT = 4096;
 
   private ApiRouter() {
   }
@@ -32,7 +31,7 @@ public final class ApiRouter {
     ServerConfig config = services.config();
     UploadHandler upload = new UploadHandler(services.avatars(), services.uploads(), config.upload().multipartOverhead());
     AvatarHandler avatars = new AvatarHandler(services.avatars());
-    UserHandler users = new UserHandler(services.avatars());
+    UserHandler users = new UserHandler(services.avatars(), USER_BODY_LIMIT);
     HealthHandler health = new HealthHandler(services.repository(), services.storage(),
       config.storage().minFreeBytes(), services.draining());
     WriteGuards guards = new WriteGuards(services.tokens(), services.byAddress(), services.byUser(), services.slots());
@@ -45,10 +44,9 @@ public final class ApiRouter {
     router.get("/health/live").handler(health::live);
     router.get("/metrics").handler(io.vertx.micrometer.PrometheusScrapingHandler.create(services.metrics()));
     router.get("/health/ready").handler(health::ready);
-    // The only BodyHandler in the server: a few KiB of JSON, never on an upload route. Vert.x Web
-    // requires it first on its route, so this small body is read before the token is checked.
-    router.post("/users").handler(BodyHandler.create(false).setBodyLimit(USER_BODY_LIMIT))
-      .handler(guards::addressRate).handler(guards::authenticate).handler(guards::adminOnly).handler(users::create);
+    // No BodyHandler anywhere: UserHandler reads its few KiB of JSON itself, after the token.
+    router.post("/users").handler(guards::addressRate).handler(guards::authenticate)
+      .handler(guards::adminOnly).handler(users::create);
     router.put("/users/:id/avatar").handler(guards::addressRate).handler(guards::authenticate)
       .handler(guards::ownerOnly).handler(guards::uploadSlot).handler(upload::put);
     router.post("/users/:id/avatar").handler(guards::addressRate).handler(guards::authenticate)

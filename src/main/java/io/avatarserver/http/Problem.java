@@ -24,6 +24,8 @@ public enum Problem {
   METHOD_NOT_ALLOWED(405, "method-not-allowed", "Method not allowed"),
   REQUEST_TIMEOUT(408, "request-timeout", "Request too slow"),
   PAYLOAD_TOO_LARGE(413, "payload-too-large", "Avatar too large"),
+  /** A request body other than an avatar (the JSON of POST /users) over its limit. */
+  REQUEST_TOO_LARGE(413, "request-too-large", "Request body too large"),
   UNSUPPORTED_MEDIA_TYPE(415, "unsupported-media-type", "Unsupported media type"),
   CONTENT_TYPE_MISMATCH(415, "content-type-mismatch", "Content does not match its declared type"),
   AVATAR_TOO_SMALL(422, "avatar-too-small", "Avatar too small"),

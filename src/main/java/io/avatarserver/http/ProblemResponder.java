@@ -65,7 +65,9 @@ public final class ProblemResponder implements Handler<RoutingContext> {
       }
       send(ctx, problem.problem(), problem.detail());
     } else if (failure instanceof HttpException http) {
-      send(ctx, byStatus(http.getStatusCode()), http.getPayload() != null ? http.getPayload() : null);
+      // Vert.x Web's own refusals: the payload is the library's text, for the log, not the client.
+      LOG.debug("{} {}: {} {}", ctx.request().method(), ctx.request().path(), http.getStatusCode(), http.getPayload());
+      send(ctx, byStatus(http.getStatusCode()), null);
     } else if (failure == null) {
       send(ctx, byStatus(ctx.statusCode()), null);
     } else {
@@ -125,20 +127,42 @@ public final class ProblemResponder implements Handler<RoutingContext> {
    */
   public static void invalidRequest(HttpServerRequest request) {
     Throwable cause = request.decoderResult().cause();
-    Problem problem = cause instanceof io.netty.handler.codec.TooLongFrameException
-      ? Problem.HEADERS_TOO_LARGE
-      : Problem.BAD_REQUEST;
+    boolean tooLong = cause instanceof io.netty.handler.codec.TooLongFrameException;
+    Problem problem = tooLong ? Problem.HEADERS_TOO_LARGE : Problem.BAD_REQUEST;
+    // The decoder's message (Netty's wording, a header value quoted back) goes to the log only.
+    LOG.debug("Unparseable request from {}: {}", request.remoteAddress(), String.valueOf(cause));
     JsonObject body = new JsonObject()
       .put("type", problem.type())
       .put("title", problem.title())
       .put("status", problem.status())
-      .put("detail", "Malformed request: " + (cause == null ? "unparseable" : cause.getMessage()));
+      .put("detail", tooLong ? "The request line or a header field is longer than the server accepts" : malformed(request));
     request.response()
       .setStatusCode(problem.status())
       .putHeader(HttpHeaders.CONTENT_TYPE, PROBLEM_JSON)
       .putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE)
       .end(body.toBuffer())
       .onComplete(ar -> request.connection().close());
+  }
+
+  /** What is wrong with a request the decoder refused, from the header fields it had read, if any. */
+  private static String malformed(HttpServerRequest request) {
+    io.vertx.core.MultiMap headers;
+    try {
+      headers = request.headers();
+    } catch (RuntimeException none) {
+      headers = io.vertx.core.MultiMap.caseInsensitiveMultiMap();
+    }
+    java.util.List<String> lengths = headers.getAll(HttpHeaders.CONTENT_LENGTH);
+    if (!lengths.isEmpty() && headers.contains(HttpHeaders.TRANSFER_ENCODING)) {
+      return "Content-Length together with Transfer-Encoding is refused: the body's end would be ambiguous";
+    }
+    if (lengths.size() > 1 || (lengths.size() == 1 && lengths.get(0).contains(","))) {
+      return "The request has more than one Content-Length";
+    }
+    if (lengths.size() == 1 && !lengths.get(0).trim().matches("[0-9]{1,18}")) {
+      return "Content-Length is not a number";
+    }
+    return "The request is not valid HTTP/1.1: its request line, a header field or its framing cannot be parsed";
   }
 
   private void closeUnreadBody(RoutingContext ctx) {

@@ -27,6 +27,14 @@ final class RequestChecks {
     if (request.headers().getAll(HttpHeaders.CONTENT_LENGTH).size() > 1) {
       throw Problem.BAD_REQUEST.exception("More than one Content-Length");
     }
+    // Vert.x Web fails a malformed escape ("/%zz") while matching routes, and its error handler then
+    // sees neither a status nor a cause (a 500): refused here first.
+    String path = request.path();
+    if (path != null && MALFORMED_ESCAPE.matcher(path).find()) {
+      throw Problem.BAD_REQUEST.exception("The path has a malformed percent-encoding ('%' not followed by two hex digits)");
+    }
     ctx.next();
   }
+
+  private static final java.util.regex.Pattern MALFORMED_ESCAPE = java.util.regex.Pattern.compile("%(?![0-9A-Fa-f]{2})");
 }

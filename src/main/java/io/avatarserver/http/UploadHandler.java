@@ -26,6 +26,8 @@ import java.util.Locale;
  */
 final class UploadHandler {
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(UploadHandler.class);
+
   /** The multipart field that carries the image. */
   static final String FIELD = "avatar";
 
@@ -69,6 +71,11 @@ final class UploadHandler {
       .compose(session -> session.finish(new MultipartReceiver(ctx, paused, session).start()))
       .onSuccess(saved -> respond(ctx, saved))
       .onFailure(ctx::fail);
+  }
+
+  /** A client's value quoted in a detail: at most 64 characters. */
+  private static String abbreviated(String value) {
+    return value == null ? "" : value.length() <= 64 ? value : value.substring(0, 64) + "…";
   }
 
   /** Content-Length above the cap is refused before a byte is read (and instead of 100 Continue). */
@@ -130,13 +137,24 @@ final class UploadHandler {
       HttpServerRequest request = ctx.request();
       try {
         request.setExpectMultipart(true);
-      } catch (IllegalStateException e) {
-        return Future.failedFuture(Problem.BAD_REQUEST.exception("Malformed multipart request: " + e.getMessage()));
+      } catch (RuntimeException e) {
+        // An empty "boundary=" makes Vert.x 5.0.10 throw StringIndexOutOfBoundsException here.
+        LOG.debug("{}: multipart refused by Vert.x", request.path(), e);
+        return Future.failedFuture(Problem.BAD_REQUEST.exception(
+          "The multipart body cannot be read: its Content-Type needs a non-empty boundary parameter"));
       }
       request.uploadHandler(this::onPart);
-      request.exceptionHandler(err -> done.tryFail(err instanceof HttpClosedException
-        ? err
-        : Problem.BAD_REQUEST.exception("Malformed multipart body: " + err.getMessage())));
+      request.exceptionHandler(err -> {
+        if (err instanceof HttpClosedException) {
+          done.tryFail(err);
+          return;
+        }
+        // Netty's decoder words it ("Size exceed allowed maximum capacity", "Bad end of line"…): log it,
+        // answer in ours.
+        LOG.debug("{}: malformed multipart body: {}", request.path(), err.toString());
+        done.tryFail(Problem.BAD_REQUEST.exception("The multipart body is malformed, or a field or part header in it"
+          + " is larger than the server accepts"));
+      });
       request.endHandler(v -> {
         requestEnded = true;
         if (part == null) {
@@ -154,7 +172,8 @@ final class UploadHandler {
       if (part != null || !FIELD.equals(upload.name())) {
         upload.handler(null);
         done.tryFail(Problem.UNEXPECTED_PART.exception(
-          "Only one file part, named '" + FIELD + "', is accepted; got '" + upload.name() + "'"));
+          "Only one file part, named '" + FIELD + "', is accepted; got " + (FIELD.equals(upload.name())
+            ? "a second one" : "one named '" + abbreviated(upload.name()) + "'")));
         return;
       }
       ImageType declared;

@@ -276,13 +276,16 @@ public final class Images {
 
   /**
    * What the server stores for an image without an EXIF orientation: the same bytes less the
-   * metadata it strips (PNG text and eXIf chunks; JPEG APP1, COM and APPn segments but JFIF, ICC
+   * metadata it strips (PNG: all but the chunks that render, {@link #PNG_STORED}; JPEG APP1, COM and APPn segments but JFIF, ICC
    * profiles and Adobe; GIF comments are not present in the fixtures).
    */
+  /** The PNG chunks the server stores when stripping metadata: those that render the image. */
+  public static final Set<String> PNG_STORED = Set.of("IHDR", "PLTE", "IDAT", "IEND", "tRNS", "gAMA", "cHRM", "sRGB",
+    "iCCP", "cICP", "mDCV", "cLLI", "pHYs", "acTL", "fcTL", "fdAT");
+
   public static byte[] stored(byte[] image) {
     if (startsWith(image, "\u0089PNG")) {
-      Set<String> stripped = Set.of("tEXt", "zTXt", "iTXt", "eXIf");
-      return png(pngChunks(image).stream().filter(c -> !stripped.contains(c.type())).toList());
+      return png(pngChunks(image).stream().filter(c -> PNG_STORED.contains(c.type())).toList());
     }
     if ((image[0] & 0xff) == 0xFF && (image[1] & 0xff) == 0xD8) {
       ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -14,7 +14,20 @@ public final class Jwts {
   }
 
   public static String hs256(JsonObject claims, String secret) {
-    String signingInput = part(new JsonObject().put("alg", "HS256").put("typ", "JWT")) + "." + part(claims);
+    return hs256(new JsonObject().put("alg", "HS256").put("typ", "JWT"), claims, secret);
+  }
+
+  /** A token with this exact header, signed with HMAC-SHA256 whatever the header's {@code alg} says. */
+  public static String hs256(JsonObject header, JsonObject claims, String secret) {
+    return signed(part(header) + "." + part(claims), secret);
+  }
+
+  /** A token whose header and payload are these raw JSON texts (or anything else), signed correctly. */
+  public static String hs256Raw(String header, String payload, String secret) {
+    return signed(b64(header.getBytes(StandardCharsets.UTF_8)) + "." + b64(payload.getBytes(StandardCharsets.UTF_8)), secret);
+  }
+
+  private static String signed(String signingInput, String secret) {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
       mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
