@@ -29,6 +29,7 @@ public final class HttpServerVerticle extends VerticleBase {
       .invalidRequestHandler(ProblemResponder::invalidRequest)
       .connectionHandler(connection -> {
         StrictRequestDecoder.install(connection, options);
+        PipelineGate.install(connection);
         SocketPausingBody.boundReads(connection);
       })
       .listen()

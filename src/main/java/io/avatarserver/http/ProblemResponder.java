@@ -88,7 +88,9 @@ public final class ProblemResponder implements Handler<RoutingContext> {
   private void send(RoutingContext ctx, Problem problem, String detail) {
     HttpServerRequest request = ctx.request();
     HttpServerResponse response = ctx.response();
-    boolean bodyUnread = !request.isEnded();
+    // A request without a body (no Content-Length or 0, not chunked) has nothing to leave unread, even
+    // when its (empty) end has not been read yet: the connection stays open for the next request.
+    boolean bodyUnread = !request.isEnded() && hasBody(request);
     // A 413 closes the connection even when the body has meanwhile been drained: a client that sends
     // too much is not offered the connection for more.
     boolean close = bodyUnread || problem == Problem.PAYLOAD_TOO_LARGE;
@@ -116,6 +118,11 @@ public final class ProblemResponder implements Handler<RoutingContext> {
         closeUnreadBody(ctx);
       }
     });
+  }
+
+  private static boolean hasBody(HttpServerRequest request) {
+    String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+    return request.headers().contains(HttpHeaders.TRANSFER_ENCODING) || length != null && !length.trim().equals("0");
   }
 
   /**
