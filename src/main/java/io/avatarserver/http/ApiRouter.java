@@ -8,8 +8,18 @@ import io.avatarserver.limits.UploadSlots;
 import io.avatarserver.storage.AvatarStorage;
 import io.avatarserver.upload.AvatarUploads;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
+
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /** Every route of the API in one table, and the one failure handler behind them. */
 public final class ApiRouter {
@@ -58,12 +68,72 @@ public final class ApiRouter {
     router.head("/users/:id/avatar").handler(avatars::get);
     router.get("/users/:id/avatar/info").handler(avatars::info);
     PageRoutes.mount(router, config.http().page());
+    methodFallbacks(router);
 
     router.route().failureHandler(problems);
-    for (int status : new int[] {400, 404, 405, 413, 415, 500}) {
+    for (int status : new int[] {400, 404, 405, 413, 415, 417, 500}) {
       router.errorHandler(status, problems);
     }
     return router;
   }
 
+
+  /** The order methods are listed in an Allow header. */
+  private static final List<HttpMethod> ALLOW_ORDER = List.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PUT,
+    HttpMethod.POST, HttpMethod.DELETE, HttpMethod.OPTIONS);
+
+  /**
+   * Behind every routed path, for the methods its routes do not take: {@code OPTIONS} is 204 with
+   * {@code Allow}; {@code HEAD} where {@code GET} is routed is answered as that {@code GET} (Vert.x sends
+   * its head without the body); anything else is 405 with {@code Allow} (RFC 9110 §15.5.6). A path no
+   * route takes stays 404.
+   */
+  private static void methodFallbacks(Router router) {
+    Map<String, Set<HttpMethod>> byPath = new LinkedHashMap<>();
+    for (Route route : router.getRoutes()) {
+      if (route.getPath() != null && route.methods() != null) {
+        byPath.computeIfAbsent(route.getPath() + (route.isExactPath() ? "" : "*"), p -> new HashSet<>())
+          .addAll(route.methods());
+      }
+    }
+    byPath.forEach((path, methods) -> {
+      String allow = allow(methods);
+      boolean get = methods.contains(HttpMethod.GET);
+      router.route(path).handler(ctx -> {
+        HttpMethod method = ctx.request().method();
+        if (method == HttpMethod.HEAD && get) {
+          ctx.reroute(HttpMethod.GET, ctx.request().uri());
+          return;
+        }
+        ctx.response().putHeader(HttpHeaders.ALLOW, allow);
+        if (method == HttpMethod.OPTIONS) {
+          ctx.response().setStatusCode(204).end();
+          return;
+        }
+        ctx.fail(Problem.METHOD_NOT_ALLOWED.exception(method.name() + " is not allowed on " + ctx.request().path()
+          + "; allowed: " + allow));
+      });
+    });
+  }
+
+  /** The Allow value for a path routed for {@code methods}: HEAD wherever GET, and OPTIONS always. */
+  static String allow(Set<HttpMethod> methods) {
+    Set<HttpMethod> allowed = new HashSet<>(methods);
+    if (allowed.contains(HttpMethod.GET)) {
+      allowed.add(HttpMethod.HEAD);
+    }
+    allowed.add(HttpMethod.OPTIONS);
+    return ALLOW_ORDER.stream().filter(allowed::contains).map(HttpMethod::name).collect(Collectors.joining(", "));
+  }
+
+  /** The Allow value of {@code OPTIONS *}: every method some route of {@code router} takes. */
+  static String allowAnywhere(Router router) {
+    Set<HttpMethod> methods = new HashSet<>();
+    for (Route route : router.getRoutes()) {
+      if (route.methods() != null) {
+        methods.addAll(route.methods());
+      }
+    }
+    return allow(methods);
+  }
 }

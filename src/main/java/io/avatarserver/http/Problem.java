@@ -24,6 +24,7 @@ public enum Problem {
   METHOD_NOT_ALLOWED(405, "method-not-allowed", "Method not allowed"),
   REQUEST_TIMEOUT(408, "request-timeout", "Request too slow"),
   PAYLOAD_TOO_LARGE(413, "payload-too-large", "Avatar too large"),
+  EXPECTATION_FAILED(417, "expectation-failed", "Expectation failed"),
   UNSUPPORTED_MEDIA_TYPE(415, "unsupported-media-type", "Unsupported media type"),
   CONTENT_TYPE_MISMATCH(415, "content-type-mismatch", "Content does not match its declared type"),
   AVATAR_TOO_SMALL(422, "avatar-too-small", "Avatar too small"),

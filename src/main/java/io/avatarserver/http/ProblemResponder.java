@@ -79,6 +79,7 @@ public final class ProblemResponder implements Handler<RoutingContext> {
       case 400 -> Problem.BAD_REQUEST;
       case 404 -> Problem.NOT_FOUND;
       case 405 -> Problem.METHOD_NOT_ALLOWED;
+      case 417 -> Problem.EXPECTATION_FAILED;
       case 413 -> Problem.PAYLOAD_TOO_LARGE;
       case 415 -> Problem.UNSUPPORTED_MEDIA_TYPE;
       default -> Problem.INTERNAL;
@@ -135,14 +136,23 @@ public final class ProblemResponder implements Handler<RoutingContext> {
     Problem problem = cause instanceof io.netty.handler.codec.TooLongFrameException
       ? Problem.HEADERS_TOO_LARGE
       : Problem.BAD_REQUEST;
+    refuseAndClose(request, problem, "Malformed request: " + (cause == null ? "unparseable" : cause.getMessage()));
+  }
+
+  /**
+   * A refusal before routing (no RoutingContext): the problem body, then the connection is closed, as
+   * the request's body (if any) is left unread.
+   */
+  static void refuseAndClose(HttpServerRequest request, Problem problem, String detail) {
     JsonObject body = new JsonObject()
       .put("type", problem.type())
       .put("title", problem.title())
       .put("status", problem.status())
-      .put("detail", "Malformed request: " + (cause == null ? "unparseable" : cause.getMessage()));
+      .put("detail", detail);
     request.response()
       .setStatusCode(problem.status())
       .putHeader(HttpHeaders.CONTENT_TYPE, PROBLEM_JSON)
+      .putHeader("X-Content-Type-Options", "nosniff")
       .putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE)
       .end(body.toBuffer())
       .onComplete(ar -> request.connection().close());
