@@ -24,6 +24,7 @@ public final class ConfigLoader {
   public static final String ENV_JWT_SECRET = "AVATAR_JWT_SECRET";
   public static final String ENV_SWEEP_GRACE = "AVATAR_SWEEP_GRACE_SECONDS";
   public static final String ENV_SWEEP_INTERVAL = "AVATAR_SWEEP_INTERVAL_SECONDS";
+  public static final String ENV_METRICS_TOKEN = "AVATAR_METRICS_TOKEN";
 
   private static final Path DEFAULT_FILE = Path.of("conf", "config.json");
 
@@ -54,6 +55,10 @@ public final class ConfigLoader {
     String dbUrl = env.get(ENV_DB_URL);
     if (dbUrl != null && !dbUrl.isBlank()) {
       child(result, "database").put("url", dbUrl.trim());
+    }
+    String metricsToken = env.get(ENV_METRICS_TOKEN);
+    if (metricsToken != null && !metricsToken.isBlank()) {
+      child(result, "management").put("metricsToken", metricsToken.trim());
     }
     String secret = env.get(ENV_JWT_SECRET);
     if (secret != null && !secret.isBlank()) {

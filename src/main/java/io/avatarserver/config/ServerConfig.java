@@ -8,7 +8,33 @@ import java.nio.file.Path;
  * Every setting of the server, read once at start. Each section documents its fields with their
  * defaults; {@code conf/config.json} ships the same defaults and the README's table describes them.
  */
-public record ServerConfig(Http http, Storage storage, Database database, Upload upload, Auth auth, Limits limits) {
+public record ServerConfig(Http http, Storage storage, Database database, Upload upload, Auth auth, Limits limits,
+                           Management management) {
+
+  /**
+   * Where {@code /metrics} and {@code /health*} are served, and who may read {@code /metrics}.
+   *
+   * @param host         address of the management listener when it has a port of its own; default
+   *                     {@code 127.0.0.1}
+   * @param port         0 (the default): metrics and health are on the API listener; 1 to 65535: on a
+   *                     listener of their own on that port, and not on the API's; -1: on their own
+   *                     listener on a free port (tests)
+   * @param metricsToken when not empty, {@code /metrics} needs {@code Authorization: Bearer <token>}
+   *                     (401 otherwise); at least 16 characters; default empty (no token)
+   */
+  public record Management(String host, int port, String metricsToken) {
+    public Management {
+      requireRange("management.port", port, -1, 65535);
+      if (!metricsToken.isEmpty() && metricsToken.length() < 16) {
+        throw new IllegalArgumentException("management.metricsToken must have at least 16 characters");
+      }
+    }
+
+    /** Whether metrics and health have a listener of their own. */
+    public boolean separate() {
+      return port != 0;
+    }
+  }
 
   /**
    * The HTTP listener.
@@ -180,6 +206,7 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
     JsonObject upload = section(json, "upload");
     JsonObject auth = section(json, "auth");
     JsonObject limits = section(json, "limits");
+    JsonObject management = section(json, "management");
     return new ServerConfig(
       new Http(
         http.getString("host", "0.0.0.0"),
@@ -216,7 +243,9 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
         limits.getInteger("userWritesPerMinute", 60),
         limits.getInteger("userBurst", 20),
         limits.getInteger("addressWritesPerSecond", 2000),
-        limits.getInteger("addressBurst", 4000)));
+        limits.getInteger("addressBurst", 4000)),
+      new Management(management.getString("host", "127.0.0.1"), management.getInteger("port", 0),
+        management.getString("metricsToken", "")));
   }
 
   private static JsonObject section(JsonObject json, String name) {

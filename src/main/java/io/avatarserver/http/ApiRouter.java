@@ -42,18 +42,15 @@ public final class ApiRouter {
     UploadHandler upload = new UploadHandler(services.uploads(), config.upload().multipartOverhead());
     AvatarHandler avatars = new AvatarHandler(services.repository(), services.storage());
     UserHandler users = new UserHandler(services.repository());
-    HealthHandler health = new HealthHandler(services.repository(), services.storage(),
-      config.storage().minFreeBytes(), services.draining());
     WriteGuards guards = new WriteGuards(services.tokens(), services.byAddress(), services.byUser(), services.slots());
     RequestChecks checks = new RequestChecks(config.http().maxHeaders());
     ProblemResponder problems = new ProblemResponder(config.http().lingerMillis());
 
     Router router = Router.router(vertx);
     router.route().handler(checks::check);
-    router.get("/health").handler(health::health);
-    router.get("/health/live").handler(health::live);
-    router.get("/metrics").handler(io.vertx.micrometer.PrometheusScrapingHandler.create(services.metrics()));
-    router.get("/health/ready").handler(health::ready);
+    if (!config.management().separate()) {
+      mountManagement(router, services);
+    }
     // The only BodyHandler in the server: a few KiB of JSON, never on an upload route. Vert.x Web
     // requires it first on its route, so this small body is read before the token is checked.
     router.post("/users").handler(BodyHandler.create(false).setBodyLimit(USER_BODY_LIMIT))
@@ -77,6 +74,59 @@ public final class ApiRouter {
     return router;
   }
 
+
+  /**
+   * The management listener's router ({@code management.port} set): health and metrics only, with the
+   * same checks and problem answers as the API.
+   */
+  public static Router management(Vertx vertx, Services services) {
+    ServerConfig config = services.config();
+    Router router = Router.router(vertx);
+    router.route().handler(new RequestChecks(config.http().maxHeaders())::check);
+    mountManagement(router, services);
+    methodFallbacks(router);
+    ProblemResponder problems = new ProblemResponder(config.http().lingerMillis());
+    router.route().failureHandler(problems);
+    for (int status : new int[] {400, 404, 405, 413, 415, 417, 500}) {
+      router.errorHandler(status, problems);
+    }
+    return router;
+  }
+
+  private static void mountManagement(Router router, Services services) {
+    ServerConfig config = services.config();
+    HealthHandler health = new HealthHandler(services.repository(), services.storage(),
+      config.storage().minFreeBytes(), services.draining());
+    router.get("/health").handler(health::health);
+    router.get("/health/live").handler(health::live);
+    router.get("/metrics").handler(metricsToken(config.management().metricsToken()))
+      .handler(io.vertx.micrometer.PrometheusScrapingHandler.create(services.metrics()));
+    router.get("/health/ready").handler(health::ready);
+  }
+
+  /**
+   * With a token configured, {@code /metrics} (the JVM's version, the traffic) needs it as a bearer
+   * token: 401 without it or with another. Compared in constant time.
+   */
+  private static io.vertx.core.Handler<io.vertx.ext.web.RoutingContext> metricsToken(String token) {
+    if (token.isEmpty()) {
+      return io.vertx.ext.web.RoutingContext::next;
+    }
+    byte[] expected = token.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    return ctx -> {
+      String header = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
+      if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+        ctx.fail(Problem.UNAUTHORIZED.exception("/metrics needs the metrics token (management.metricsToken) as a bearer token"));
+        return;
+      }
+      byte[] given = header.substring(7).trim().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      if (!java.security.MessageDigest.isEqual(expected, given)) {
+        ctx.fail(Problem.INVALID_TOKEN.exception("Not the metrics token"));
+        return;
+      }
+      ctx.next();
+    };
+  }
 
   /** The order methods are listed in an Allow header. */
   private static final List<HttpMethod> ALLOW_ORDER = List.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PUT,
