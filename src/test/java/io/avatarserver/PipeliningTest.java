@@ -214,4 +214,42 @@ class PipeliningTest {
     expected.add(status);
     head.add(true);
   }
+
+  @org.junit.jupiter.api.Test
+  @DisplayName("Hundreds of requests pipelined around uploads are each answered once, in order")
+  void longPipeline() {
+    for (TestServer server : List.of(withoutMetrics, withMetrics)) {
+      long user = server.createUser("long-pipe");
+      String put = "PUT /users/" + user + "/avatar HTTP/1.1\r\nHost: t\r\n" + server.authHeader(user)
+        + "Content-Type: image/jpeg\r\nContent-Length: " + JPEG.length + "\r\n\r\n";
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      List<Integer> expected = new ArrayList<>();
+      for (int i = 0; i < 300; i++) {
+        if (i % 50 == 25) {
+          out.writeBytes(put.getBytes(StandardCharsets.ISO_8859_1));
+          out.writeBytes(JPEG);
+          expected.add(i == 25 ? 201 : 200);
+        } else {
+          out.writeBytes(("GET /health/live HTTP/1.1\r\nHost: t\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+          expected.add(200);
+        }
+      }
+      try (RawHttp raw = new RawHttp(server.port())) {
+        // Written from another thread: the server stops reading while it holds what follows a request,
+        // so a writer that waits for all of it to be taken before reading would deadlock with it.
+        Thread writer = new Thread(() -> raw.write(out.toByteArray()));
+        writer.start();
+        List<Integer> statuses = new ArrayList<>();
+        for (int i = 0; i < expected.size(); i++) {
+          statuses.add(RawHttp.status(raw.readResponse()));
+        }
+        assertEquals(expected, statuses);
+        assertTrue(raw.silentFor(300), "a response without a request");
+        writer.join(10_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
+  }
 }

@@ -10,7 +10,7 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.http.HttpConnection;
-import io.vertx.core.http.impl.HttpServerConnection;
+import io.vertx.core.http.impl.Http1xServerConnection;
 
 import java.util.ArrayDeque;
 
@@ -28,8 +28,9 @@ import java.util.ArrayDeque;
  * never sent. Found by writing {@code GET /health}, a PUT and {@code GET /health} in one go
  * ({@code PipeliningTest}).
  *
- * <p>What is held is bounded: the first message held turns auto-read off, so it is at most what one
- * read loop took from the socket; TCP flow control holds the rest.
+ * <p>What is held is bounded: the first message held turns auto-read off, which also ends the current
+ * read loop, so it is about one socket read ({@link SocketPausingBody#MAX_READ_BYTES}); TCP flow
+ * control holds the rest.
  */
 final class PipelineGate extends ChannelDuplexHandler {
 
@@ -44,7 +45,8 @@ final class PipelineGate extends ChannelDuplexHandler {
   private boolean releasing;
 
   static void install(HttpConnection connection) {
-    if (connection instanceof HttpServerConnection internal) {
+    // HTTP/1.x only: HTTP/2 multiplexes its streams and has no pipelining.
+    if (connection instanceof Http1xServerConnection internal) {
       ChannelPipeline pipeline = internal.channelHandlerContext().pipeline();
       if (pipeline.get(NAME) == null && pipeline.get(VERTX_HANDLER) != null) {
         pipeline.addBefore(VERTX_HANDLER, NAME, new PipelineGate());
