@@ -81,7 +81,14 @@ class RequestFramingTest extends ServerTestBase {
       String[] extensions = {";name=value", " ; a=1 ;b=\"quoted;\\\" x\"", ";flag", ";n=v;m=w"};
       for (int i = 0; at < png.length; i++) {
         int length = Math.min(4096, png.length - at);
-        raw.write(Integer.toHexString(length) + extensions[i % extensions.length] + "\r\n");
+        String line = Integer.toHexString(length) + extensions[i % extensions.length] + "\r\n";
+        // Every other chunk-size line is written in two pieces, split inside its extension.
+        if (i % 2 == 1) {
+          raw.write(line.substring(0, line.length() / 2));
+          raw.write(line.substring(line.length() / 2));
+        } else {
+          raw.write(line);
+        }
         raw.write(png, at, length);
         raw.write("\r\n");
         at += length;
