@@ -147,8 +147,13 @@ public final class AvatarServer {
         sweeper.sweep();
         long interval = config.storage().sweepIntervalSeconds();
         long sweepTimer = interval == 0 ? -1 : vertx.setPeriodic(interval * 1000, t -> sweeper.sweep());
-        return new AvatarServer(vertx, config, repository, uploads, sweeper, List.copyOf(verticles),
+        AvatarServer server = new AvatarServer(vertx, config, repository, uploads, sweeper, List.copyOf(verticles),
           List.copyOf(managementVerticles), draining, id, managementDeployment.get(), evictor, sweepTimer);
+        if (config.management().separate()) {
+          LOG.info("metrics and health on http://{}:{} (not on the API port)", config.management().host(),
+            server.managementPort());
+        }
+        return server;
       })
       .onFailure(err -> repository.close());
   }
