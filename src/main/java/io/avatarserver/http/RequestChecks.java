@@ -46,6 +46,9 @@ final class RequestChecks {
    * such a request with an exception that became a 500.
    */
   static String hostProblem(HttpServerRequest request) {
+    if (request.version() == io.vertx.core.http.HttpVersion.HTTP_2) {
+      return null; // the authority is a pseudo-header there, and Vert.x checks it
+    }
     java.util.List<String> hosts = request.headers().getAll(HttpHeaders.HOST);
     if (hosts.isEmpty()) {
       return request.version() == io.vertx.core.http.HttpVersion.HTTP_1_0 ? null : "An HTTP/1.1 request needs a Host header";
