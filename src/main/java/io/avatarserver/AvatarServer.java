@@ -57,24 +57,31 @@ public final class AvatarServer {
   private final AvatarUploads uploads;
   private final Sweeper sweeper;
   private final List<HttpServerVerticle> verticles;
+  /** The management listener's, when {@code management.port} gives it one; else empty. */
+  private final List<HttpServerVerticle> managementVerticles;
   private final AtomicBoolean draining;
   private final String deploymentId;
+  /** Null without a management listener. */
+  private final String managementDeploymentId;
   private final int port;
   private final long evictor;
   private final long sweepTimer;
   private Future<Void> stopping;
 
   private AvatarServer(Vertx vertx, ServerConfig config, AvatarRepository repository, AvatarUploads uploads,
-                       Sweeper sweeper, List<HttpServerVerticle> verticles, AtomicBoolean draining, String deploymentId,
-                       long evictor, long sweepTimer) {
+                       Sweeper sweeper, List<HttpServerVerticle> verticles, List<HttpServerVerticle> managementVerticles,
+                       AtomicBoolean draining, String deploymentId, String managementDeploymentId, long evictor,
+                       long sweepTimer) {
     this.vertx = vertx;
     this.config = config;
     this.repository = repository;
     this.uploads = uploads;
     this.sweeper = sweeper;
     this.verticles = verticles;
+    this.managementVerticles = managementVerticles;
     this.draining = draining;
     this.deploymentId = deploymentId;
+    this.managementDeploymentId = managementDeploymentId;
     this.port = verticles.get(0).actualPort();
     this.evictor = evictor;
     this.sweepTimer = sweepTimer;
@@ -105,6 +112,8 @@ public final class AvatarServer {
     UploadSlots slots = new UploadSlots(limits.maxUploads(), limits.maxUploadsPerUser());
     HttpServerOptions options = httpOptions(config.http());
     List<HttpServerVerticle> verticles = new CopyOnWriteArrayList<>();
+    List<HttpServerVerticle> managementVerticles = new CopyOnWriteArrayList<>();
+    java.util.concurrent.atomic.AtomicReference<String> managementDeployment = new java.util.concurrent.atomic.AtomicReference<>();
     AtomicBoolean draining = new AtomicBoolean();
     Sweeper sweeper = new Sweeper(storage, repository, Duration.ofSeconds(config.storage().sweepGraceSeconds()),
       Clock.systemUTC());
@@ -116,11 +125,25 @@ public final class AvatarServer {
       .compose(tokens -> {
         ApiRouter.Services services = new ApiRouter.Services(config, avatars, repository, storage, uploads, tokens, byAddress,
           byUser, slots, draining::get, registry);
-        return vertx.deployVerticle(() -> {
+        Future<String> api = vertx.deployVerticle(() -> {
           HttpServerVerticle verticle = new HttpServerVerticle(options, v2 -> ApiRouter.create(v2, services));
           verticles.add(verticle);
           return verticle;
         }, new DeploymentOptions().setInstances(config.http().effectiveInstances()));
+        if (!config.management().separate()) {
+          return api;
+        }
+        // Metrics and health on a listener of their own: one event loop is plenty for scrapes and probes.
+        HttpServerOptions management = httpOptions(config.http()).setHost(config.management().host())
+          .setPort(config.management().port() == -1 ? 0 : config.management().port());
+        return api.compose(id -> vertx.deployVerticle(() -> {
+          HttpServerVerticle verticle = new HttpServerVerticle(management, v2 -> ApiRouter.management(v2, services));
+          managementVerticles.add(verticle);
+          return verticle;
+        }, new DeploymentOptions().setInstances(1)).map(managementId -> {
+          managementDeployment.set(managementId);
+          return id;
+        }));
       })
       .map(id -> {
         // Forget rate-limit buckets that have refilled, so their number follows the active clients.
@@ -133,8 +156,13 @@ public final class AvatarServer {
         sweeper.sweep();
         long interval = config.storage().sweepIntervalSeconds();
         long sweepTimer = interval == 0 ? -1 : vertx.setPeriodic(interval * 1000, t -> sweeper.sweep());
-        return new AvatarServer(vertx, config, repository, uploads, sweeper, List.copyOf(verticles), draining, id,
-          evictor, sweepTimer);
+        AvatarServer server = new AvatarServer(vertx, config, repository, uploads, sweeper, List.copyOf(verticles),
+          List.copyOf(managementVerticles), draining, id, managementDeployment.get(), evictor, sweepTimer);
+        if (config.management().separate()) {
+          LOG.info("metrics and health on http://{}:{} (not on the API port)", config.management().host(),
+            server.managementPort());
+        }
+        return server;
       })
       .onFailure(err -> repository.close());
   }
@@ -191,6 +219,11 @@ public final class AvatarServer {
     return config;
   }
 
+  /** The port of the management listener (metrics, health): the API's unless {@code management.port} is set. */
+  public int managementPort() {
+    return managementVerticles.isEmpty() ? port : managementVerticles.get(0).actualPort();
+  }
+
   /** What the HTTP listeners route (the same on every event loop). */
   public List<String> routes() {
     return verticles.get(0).routes();
@@ -223,10 +256,12 @@ public final class AvatarServer {
     vertx.cancelTimer(sweepTimer);
     LOG.info("avatar-server shutting down: {} uploads in flight, up to {} s to finish", uploads.active(),
       grace.toSeconds());
-    List<Future<Void>> listeners = verticles.stream().map(v -> v.shutdown(grace)).toList();
+    List<Future<Void>> listeners = java.util.stream.Stream.concat(verticles.stream(), managementVerticles.stream())
+      .map(v -> v.shutdown(grace)).toList();
     stopping = Future.join(listeners)
       .transform(ar -> uploadsSettled(System.nanoTime() + CLEANUP_WAIT.toNanos()))
       .transform(ar -> vertx.undeploy(deploymentId))
+      .transform(ar -> managementDeploymentId == null ? Future.<Void>succeededFuture() : vertx.undeploy(managementDeploymentId))
       .transform(ar -> repository.close())
       .onComplete(ar -> LOG.info("avatar-server stopped"));
     return stopping;

@@ -13,7 +13,32 @@ import static io.avatarserver.config.Setting.*;
  * {@link ConfigLoader} checks and layers them, and {@link #of} builds this record from the result.
  * The records' constructors check each value against the same table, for code that builds them directly.
  */
-public record ServerConfig(Http http, Storage storage, Database database, Upload upload, Auth auth, Limits limits) {
+public record ServerConfig(Http http, Storage storage, Database database, Upload upload, Auth auth, Limits limits,
+                           Management management) {
+
+  /**
+   * Where {@code /metrics} and {@code /health*} are served, and who may read {@code /metrics}.
+   *
+   * @param host         address of the management listener when it has a port of its own; default
+   *                     {@code 127.0.0.1}
+   * @param port         0 (the default): metrics and health are on the API listener; 1 to 65535: on a
+   *                     listener of their own on that port, and not on the API's; -1: on their own
+   *                     listener on a free port (tests)
+   * @param metricsToken when not empty, {@code /metrics} needs {@code Authorization: Bearer <token>}
+   *                     (401 otherwise); at least 16 characters; default empty (no token)
+   */
+  public record Management(String host, int port, String metricsToken) {
+    public Management {
+      MANAGEMENT_HOST.require(host);
+      MANAGEMENT_PORT.require(port);
+      MANAGEMENT_METRICS_TOKEN.require(metricsToken);
+    }
+
+    /** Whether metrics and health have a listener of their own. */
+    public boolean separate() {
+      return port != 0;
+    }
+  }
 
   /**
    * The HTTP listener. Defaults and allowed values: {@link Setting}, as for every section.
@@ -211,7 +236,8 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
       new Auth(v.text(AUTH_JWT_SECRET), v.integer(AUTH_TOKEN_TTL_SECONDS)),
       new Limits(v.integer(LIMITS_MAX_UPLOADS), v.integer(LIMITS_MAX_UPLOADS_PER_USER),
         v.integer(LIMITS_USER_WRITES_PER_MINUTE), v.integer(LIMITS_USER_BURST),
-        v.integer(LIMITS_ADDRESS_WRITES_PER_SECOND), v.integer(LIMITS_ADDRESS_BURST)));
+        v.integer(LIMITS_ADDRESS_WRITES_PER_SECOND), v.integer(LIMITS_ADDRESS_BURST)),
+      new Management(v.text(MANAGEMENT_HOST), v.integer(MANAGEMENT_PORT), v.text(MANAGEMENT_METRICS_TOKEN)));
   }
 
   /** Typed reads of checked values: the table's ranges make every narrowing exact. */

@@ -109,10 +109,20 @@ public enum Setting {
     "sustained write requests per client address and second (a load generator on one machine must stay"
       + " under it); beyond → 429; 0 = unlimited"),
   LIMITS_ADDRESS_BURST("limits.addressBurst", Kind.whole(0, 1_000_000), "4000",
-    "write requests an address may make at once");
+    "write requests an address may make at once"),
+
+  MANAGEMENT_HOST("management.host", Kind.text("non-empty", v -> !v.isBlank()), "127.0.0.1",
+    "address the management listener binds when it has a port of its own (`0.0.0.0` in containers)"),
+  MANAGEMENT_PORT("management.port", Kind.whole(-1, 65_535), "0",
+    "0 = `/metrics` and `/health*` on the API listener; 1 – 65535 = on a listener of their own, and not on the"
+      + " API's; -1 = their own on a free port (tests)"),
+  MANAGEMENT_METRICS_TOKEN("management.metricsToken", Kind.secret("empty, or at least 16 characters",
+    v -> v.isEmpty() || v.length() >= 16), "",
+    "when set, `/metrics` needs `Authorization: Bearer <token>` (401 otherwise); empty = open");
 
   /** The JSON file's sections, in the table's order. */
-  public static final List<String> SECTIONS = List.of("http", "storage", "database", "upload", "auth", "limits");
+  public static final List<String> SECTIONS = List.of("http", "storage", "database", "upload", "auth", "limits",
+    "management");
 
   private final String key;
   private final Kind kind;

@@ -24,11 +24,25 @@ public final class HttpServerVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     router = routerFactory.apply(vertx);
+    String allowAnywhere = ApiRouter.allowAnywhere(router);
     return vertx.createHttpServer(options)
-      .requestHandler(router)
+      .requestHandler(request -> {
+        // Before routing: Vert.x Web fails a request without a Host with an exception (it was a 500).
+        String badHost = RequestChecks.hostProblem(request);
+        if (badHost != null) {
+          ProblemResponder.refuseAndClose(request, Problem.BAD_REQUEST, badHost);
+        } else if (request.method() == io.vertx.core.http.HttpMethod.OPTIONS && "*".equals(request.uri())) {
+          // RFC 9110 §9.3.7: OPTIONS * asks about the server as a whole.
+          request.response().setStatusCode(204).putHeader(io.vertx.core.http.HttpHeaders.ALLOW, allowAnywhere)
+            .putHeader("X-Content-Type-Options", "nosniff").end();
+        } else {
+          router.handle(request);
+        }
+      })
       .invalidRequestHandler(ProblemResponder::invalidRequest)
       .connectionHandler(connection -> {
         StrictRequestDecoder.install(connection, options);
+        PipelineGate.install(connection);
         SocketPausingBody.boundReads(connection);
       })
       .listen()

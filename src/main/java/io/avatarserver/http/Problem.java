@@ -26,6 +26,7 @@ public enum Problem {
   PAYLOAD_TOO_LARGE(413, "payload-too-large", "Avatar too large"),
   /** A request body other than an avatar (the JSON of POST /users) over its limit. */
   REQUEST_TOO_LARGE(413, "request-too-large", "Request body too large"),
+  EXPECTATION_FAILED(417, "expectation-failed", "Expectation failed"),
   UNSUPPORTED_MEDIA_TYPE(415, "unsupported-media-type", "Unsupported media type"),
   CONTENT_TYPE_MISMATCH(415, "content-type-mismatch", "Content does not match its declared type"),
   AVATAR_TOO_SMALL(422, "avatar-too-small", "Avatar too small"),

@@ -81,6 +81,7 @@ public final class ProblemResponder implements Handler<RoutingContext> {
       case 400 -> Problem.BAD_REQUEST;
       case 404 -> Problem.NOT_FOUND;
       case 405 -> Problem.METHOD_NOT_ALLOWED;
+      case 417 -> Problem.EXPECTATION_FAILED;
       case 413 -> Problem.PAYLOAD_TOO_LARGE;
       case 415 -> Problem.UNSUPPORTED_MEDIA_TYPE;
       default -> Problem.INTERNAL;
@@ -90,7 +91,9 @@ public final class ProblemResponder implements Handler<RoutingContext> {
   private void send(RoutingContext ctx, Problem problem, String detail) {
     HttpServerRequest request = ctx.request();
     HttpServerResponse response = ctx.response();
-    boolean bodyUnread = !request.isEnded();
+    // A request without a body (no Content-Length or 0, not chunked) has nothing to leave unread, even
+    // when its (empty) end has not been read yet: the connection stays open for the next request.
+    boolean bodyUnread = !request.isEnded() && hasBody(request);
     // A 413 closes the connection even when the body has meanwhile been drained: a client that sends
     // too much is not offered the connection for more.
     boolean close = bodyUnread || problem == Problem.PAYLOAD_TOO_LARGE;
@@ -120,6 +123,11 @@ public final class ProblemResponder implements Handler<RoutingContext> {
     });
   }
 
+  private static boolean hasBody(HttpServerRequest request) {
+    String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+    return request.headers().contains(HttpHeaders.TRANSFER_ENCODING) || length != null && !length.trim().equals("0");
+  }
+
   /**
    * For requests the HTTP decoder could not parse (malformed framing, a head over the size limit):
    * a problem body instead of Vert.x's empty one, then the connection is closed, since where the next
@@ -131,14 +139,24 @@ public final class ProblemResponder implements Handler<RoutingContext> {
     Problem problem = tooLong ? Problem.HEADERS_TOO_LARGE : Problem.BAD_REQUEST;
     // The decoder's message (Netty's wording, a header value quoted back) goes to the log only.
     LOG.debug("Unparseable request from {}: {}", request.remoteAddress(), String.valueOf(cause));
+    refuseAndClose(request, problem,
+      tooLong ? "The request line or a header field is longer than the server accepts" : malformed(request));
+  }
+
+  /**
+   * A refusal before routing (no RoutingContext): the problem body, then the connection is closed, as
+   * the request's body (if any) is left unread.
+   */
+  static void refuseAndClose(HttpServerRequest request, Problem problem, String detail) {
     JsonObject body = new JsonObject()
       .put("type", problem.type())
       .put("title", problem.title())
       .put("status", problem.status())
-      .put("detail", tooLong ? "The request line or a header field is longer than the server accepts" : malformed(request));
+      .put("detail", detail);
     request.response()
       .setStatusCode(problem.status())
       .putHeader(HttpHeaders.CONTENT_TYPE, PROBLEM_JSON)
+      .putHeader("X-Content-Type-Options", "nosniff")
       .putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE)
       .end(body.toBuffer())
       .onComplete(ar -> request.connection().close());
@@ -155,6 +173,10 @@ public final class ProblemResponder implements Handler<RoutingContext> {
     java.util.List<String> lengths = headers.getAll(HttpHeaders.CONTENT_LENGTH);
     if (!lengths.isEmpty() && headers.contains(HttpHeaders.TRANSFER_ENCODING)) {
       return "Content-Length together with Transfer-Encoding is refused: the body's end would be ambiguous";
+    }
+    java.util.List<String> codings = headers.getAll(HttpHeaders.TRANSFER_ENCODING);
+    if (!codings.isEmpty() && !(codings.size() == 1 && "chunked".equalsIgnoreCase(codings.get(0).trim()))) {
+      return "Transfer-Encoding other than chunked alone is refused: the body's end would be ambiguous";
     }
     if (lengths.size() > 1 || (lengths.size() == 1 && lengths.get(0).contains(","))) {
       return "The request has more than one Content-Length";

@@ -5,10 +5,15 @@ import io.netty.channel.Channel;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.impl.Http1xServerConnection;
 import io.vertx.core.streams.Pipe;
 import io.vertx.core.streams.ReadStream;
 import io.vertx.ext.web.RoutingContext;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 
 /**
  * A request body (or one multipart file part) whose {@link #pause()} also stops reading the socket.
@@ -37,15 +42,38 @@ final class SocketPausingBody implements ReadStream<Buffer> {
 
   private static final String KEY = "avatar.socketPausingBody";
 
+  /**
+   * The connection's request still receiving messages ({@code Http1xServerConnection.requestInProgress})
+   * and its own auto-read wish ({@code VertxConnection.autoRead}): private fields of Vert.x 5.0.x, read
+   * to share the connection's one pause flag with its pipelining (see {@link #ownsInput()}).
+   */
+  private static final VarHandle REQUEST_IN_PROGRESS = field(Http1xServerConnection.class, "requestInProgress");
+  private static final VarHandle AUTO_READ = field(io.vertx.core.net.impl.VertxConnection.class, "autoRead");
+
   private final ReadStream<Buffer> body;
   private final Http1xServerConnection connection;
+  /**
+   * The response of the request whose body this is (Vert.x Web wraps the request, not its response):
+   * the connection's input is ours only while that request is in progress.
+   */
+  private final HttpServerResponse response;
   /** The consumer asked for a pause and has not resumed since. */
   private boolean wanted;
   private boolean socketPaused;
 
-  private SocketPausingBody(ReadStream<Buffer> body, Http1xServerConnection connection) {
+  private SocketPausingBody(ReadStream<Buffer> body, Http1xServerConnection connection, HttpServerResponse response) {
     this.body = body;
     this.connection = connection;
+    this.response = response;
+  }
+
+  private static VarHandle field(Class<?> owner, String name) {
+    try {
+      return MethodHandles.privateLookupIn(owner, MethodHandles.lookup()).findVarHandle(owner, name,
+        owner.getDeclaredField(name).getType());
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("Vert.x changed its HTTP/1 connection (" + owner.getName() + "." + name + ")", e);
+    }
   }
 
   /**
@@ -57,7 +85,7 @@ final class SocketPausingBody implements ReadStream<Buffer> {
     if (!(ctx.request().connection() instanceof Http1xServerConnection http1)) {
       return body;
     }
-    SocketPausingBody pausing = new SocketPausingBody(body, http1);
+    SocketPausingBody pausing = new SocketPausingBody(body, http1, ctx.response());
     ctx.put(KEY, pausing);
     return pausing;
   }
@@ -99,7 +127,7 @@ final class SocketPausingBody implements ReadStream<Buffer> {
   public SocketPausingBody pause() {
     wanted = true;
     body.pause();
-    if (!socketPaused) {
+    if (!socketPaused && ownsInput()) {
       socketPaused = true;
       connection.doPause();
       channel().config().setAutoRead(false);
@@ -123,10 +151,28 @@ final class SocketPausingBody implements ReadStream<Buffer> {
       return;
     }
     socketPaused = false;
+    if (!ownsInput()) {
+      // The connection has read this request's end meanwhile (Vert.x resumed it to take a pipelined
+      // request's head, or on its own): what it holds now is the next requests', paused by Vert.x
+      // until this response is sent. Resuming it would deliver them early: a pipelined request
+      // ended before it began (metrics NPE, a response never sent). Only auto-read is given back.
+      channel().config().setAutoRead((boolean) AUTO_READ.get(connection));
+      return;
+    }
     connection.doResume();
     // doResume() delivers what the connection held, which may pause again; it may also have turned
     // auto-read on by its own count of held messages: set what this stream wants last.
     channel().config().setAutoRead(!socketPaused);
+  }
+
+  /**
+   * Whether the connection's input is still this request's body. A connection has one pause flag,
+   * shared with HTTP/1.1 pipelining: once this request's end is read, a further request head pauses
+   * the connection until this response is sent. Past that point this stream neither pauses nor
+   * resumes the connection (the rest of the body is in the request's queue already).
+   */
+  private boolean ownsInput() {
+    return REQUEST_IN_PROGRESS.get(connection) instanceof HttpServerRequest inProgress && inProgress.response() == response;
   }
 
   private Channel channel() {

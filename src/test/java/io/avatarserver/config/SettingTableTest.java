@@ -63,6 +63,9 @@ class SettingTableTest {
     ACCESSORS.put(Setting.LIMITS_USER_BURST, c -> c.limits().userBurst());
     ACCESSORS.put(Setting.LIMITS_ADDRESS_WRITES_PER_SECOND, c -> c.limits().addressWritesPerSecond());
     ACCESSORS.put(Setting.LIMITS_ADDRESS_BURST, c -> c.limits().addressBurst());
+    ACCESSORS.put(Setting.MANAGEMENT_HOST, c -> c.management().host());
+    ACCESSORS.put(Setting.MANAGEMENT_PORT, c -> c.management().port());
+    ACCESSORS.put(Setting.MANAGEMENT_METRICS_TOKEN, c -> c.management().metricsToken());
   }
 
   /** The accessor's value in the table's terms: numbers as Long, the data directory as the text it was given. */
@@ -78,6 +81,8 @@ class SettingTableTest {
       case STORAGE_DATA_DIR -> "/srv/avatars";
       case DATABASE_URL -> "postgresql://avatar@db.example:5432/avatars";
       case AUTH_JWT_SECRET -> "0123456789abcdef0123456789abcdef";
+      case MANAGEMENT_HOST -> "0.0.0.0";
+      case MANAGEMENT_METRICS_TOKEN -> "a-metrics-token-of-24ch";
       default -> {
         Object value = setting.defaultValue();
         if (value instanceof Boolean b) {
