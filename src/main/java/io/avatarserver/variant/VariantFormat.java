@@ -1,25 +1,35 @@
 package io.avatarserver.variant;
 
+import io.avatarserver.upload.image.ImageType;
+
 import java.util.Locale;
 import java.util.Optional;
 
-/** The encodings a sized variant can be served in. */
+/**
+ * The encodings a sized variant can be served in: the image types an avatar may have, named in URLs
+ * by {@link #extension()} ({@code jpeg}, where stored files end in {@code jpg}).
+ */
 public enum VariantFormat {
-  PNG("image/png", "png"),
-  JPEG("image/jpeg", "jpeg"),
-  WEBP("image/webp", "webp"),
-  GIF("image/gif", "gif");
+  PNG(ImageType.PNG, "png"),
+  JPEG(ImageType.JPEG, "jpeg"),
+  WEBP(ImageType.WEBP, "webp"),
+  GIF(ImageType.GIF, "gif");
 
-  private final String mediaType;
+  private final ImageType type;
   private final String extension;
 
-  VariantFormat(String mediaType, String extension) {
-    this.mediaType = mediaType;
+  VariantFormat(ImageType type, String extension) {
+    this.type = type;
     this.extension = extension;
   }
 
   public String mediaType() {
-    return mediaType;
+    return type.mediaType();
+  }
+
+  /** The image type this format encodes. */
+  public ImageType imageType() {
+    return type;
   }
 
   public String extension() {
@@ -40,7 +50,7 @@ public enum VariantFormat {
   /** The format an original of this media type is served as by default. */
   public static Optional<VariantFormat> ofMediaType(String mediaType) {
     for (VariantFormat f : values()) {
-      if (f.mediaType.equalsIgnoreCase(mediaType)) {
+      if (f.mediaType().equalsIgnoreCase(mediaType)) {
         return Optional.of(f);
       }
     }

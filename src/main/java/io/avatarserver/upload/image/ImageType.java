@@ -47,8 +47,13 @@ public enum ImageType {
       }
     }
     throw Failure.UNSUPPORTED_TYPE.exception(
-      "Content-Type " + (contentType == null ? "is missing" : "'" + contentType + "' is not accepted")
+      "Content-Type " + (contentType == null ? "is missing" : "'" + quoted(contentType) + "' is not accepted")
         + "; send image/jpeg, image/png, image/gif or image/webp");
+  }
+
+  /** A client's value as quoted back in a refusal: at most 64 characters. */
+  private static String quoted(String value) {
+    return value.length() <= 64 ? value : value.substring(0, 64) + "…";
   }
 
   /** The type whose signature starts {@code head} (its first {@code length} bytes), or null. */
