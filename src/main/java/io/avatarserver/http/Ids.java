@@ -1,6 +1,5 @@
 package io.avatarserver.http;
 
-
 import java.util.regex.Pattern;
 
 /** Path ids are positive decimal integers that fit a signed 64-bit long; nothing else. */
@@ -19,6 +18,7 @@ final class Ids {
         // 19 digits above Long.MAX_VALUE: fall through to the refusal.
       }
     }
-    throw Problem.INVALID_ID.exception("Ids are positive integers; got '" + raw + "'");
+    String shown = raw == null || raw.length() <= 32 ? raw : raw.substring(0, 32) + "…";
+    throw Problem.INVALID_ID.exception("Ids are positive integers; got '" + shown + "'");
   }
 }
