@@ -400,9 +400,10 @@ public final class DefaultAvatars {
           if (outline.isPresent() && !outline.get().getBounds2D().isEmpty()) {
             return new Glyphs(outline.get(), font.capHeight());
           }
-        } catch (VirtualMachineError e) {
+        } catch (OutOfMemoryError e) {
           throw e;
         } catch (Throwable e) {
+          // Not only Errors but InternalError (a VirtualMachineError): the JDK's "Fontconfig head is null".
           fontBroken = true;
           LOG.warn("No usable font for initials avatars ({}); drawing them with the built-in stroke font", e.toString());
         }

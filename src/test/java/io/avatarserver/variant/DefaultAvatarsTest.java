@@ -3,6 +3,7 @@ package io.avatarserver.variant;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.awt.Color;
 import java.awt.Shape;
@@ -10,6 +11,8 @@ import java.awt.geom.Rectangle2D;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -47,21 +50,41 @@ class DefaultAvatarsTest {
   private static final VariantFormat PNG = VariantFormat.PNG;
   private static final Map<VariantFormat, DefaultAvatarEncoder> PNG_ONLY = Map.of(PNG, DefaultAvatarEncoder.PNG);
 
-  /** A machine without fonts: the JDK's font system throws this from its first use. */
+  /** A machine without fonts: the JDK's font system throws one of these from its first use. */
   private static final class NoFonts implements DefaultAvatarGlyphs {
     final AtomicInteger calls = new AtomicInteger();
+    private final Throwable failure;
+
+    NoFonts(Throwable failure) {
+      this.failure = failure;
+    }
 
     @Override
     public Optional<Shape> outline(List<String> graphemes) {
       calls.incrementAndGet();
-      throw new Error("Probable fatal error: No physical fonts found.");
+      throw sneaky(failure);
     }
 
     @Override
     public double capHeight() {
       calls.incrementAndGet();
-      throw new Error("Probable fatal error: No physical fonts found.");
+      throw sneaky(failure);
     }
+
+    @SuppressWarnings("unchecked")
+    private static <T extends Throwable> RuntimeException sneaky(Throwable t) throws T {
+      throw (T) t;
+    }
+  }
+
+  /** What the JDK throws without fonts: with fontconfig and no font, with no font file, without libfreetype. */
+  private static List<Throwable> fontFailures() {
+    return List.of(
+      new InternalError(new RuntimeException("Fontconfig head is null, check your fonts or fonts configuration")),
+      new Error("Probable fatal error: No physical fonts found."),
+      new UnsatisfiedLinkError("libfontmanager.so: libfreetype.so.6: cannot open shared object file"),
+      new NoClassDefFoundError("Could not initialize class sun.awt.X11FontManager"),
+      new NullPointerException("Cannot load from short array because \"sun.awt.FontConfiguration.head\" is null"));
   }
 
   /** A font that exists but has no glyph for anything (as a Latin-only font for a CJK name). */
@@ -437,17 +460,52 @@ class DefaultAvatarsTest {
     @Test
     @DisplayName("When the font system throws (no fonts installed), initials come from the built-in font")
     void noFonts() throws IOException {
-      NoFonts broken = new NoFonts();
-      DefaultAvatars avatars = withGlyphs(broken);
       DefaultAvatars builtIn = withGlyphs(DefaultAvatarGlyphs.builtIn());
-      for (String name : List.of("Ada Lovelace", "Émile Zola", "毛泽东", "  ")) {
-        for (int size : List.of(16, 64, 1024)) {
-          byte[] bytes = avatars.get(DefaultAvatarKind.INITIALS, 9, name, size, PNG).bytes();
-          assertEquals(size, decode(bytes).getWidth());
-          assertArrayEquals(builtIn.get(DefaultAvatarKind.INITIALS, 9, name, size, PNG).bytes(), bytes, name);
+      for (Throwable failure : fontFailures()) {
+        NoFonts broken = new NoFonts(failure);
+        DefaultAvatars avatars = withGlyphs(broken);
+        for (String name : List.of("Ada Lovelace", "Émile Zola", "毛泽东", "  ")) {
+          for (int size : List.of(16, 64, 1024)) {
+            byte[] bytes = avatars.get(DefaultAvatarKind.INITIALS, 9, name, size, PNG).bytes();
+            assertEquals(size, decode(bytes).getWidth());
+            assertArrayEquals(builtIn.get(DefaultAvatarKind.INITIALS, 9, name, size, PNG).bytes(), bytes,
+              name + " " + failure);
+          }
         }
+        assertEquals(1, broken.calls.get(), "a font system that threw is not asked again: " + failure);
       }
-      assertEquals(1, broken.calls.get(), "a font system that threw is not asked again");
+    }
+
+    /**
+     * A machine with fontconfig but no font, for real: a JVM whose fontconfig reads an empty
+     * configuration (and whose home has no cached font list) fails in the JDK itself with "Fontconfig
+     * head is null, check your fonts or fonts configuration", as on a fresh Debian with only a JDK.
+     * Through the production constructor, its initials are the built-in font's, byte for byte.
+     */
+    @Test
+    @DisplayName("In a JVM that really has no font, initials still render, in the built-in font")
+    void realJvmWithoutFonts(@TempDir Path dir) throws Exception {
+      Path config = Files.writeString(dir.resolve("fonts.conf"), "<?xml version=\"1.0\"?>\n<fontconfig></fontconfig>\n");
+      Path home = Files.createDirectory(dir.resolve("home"));
+      Path png = dir.resolve("initials.png");
+      Path report = dir.resolve("report.txt");
+      List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx64m", "-Djava.awt.headless=true", "-Duser.home=" + home, "-cp", System.getProperty("java.class.path"),
+        WithoutFonts.class.getName(), png.toString(), report.toString());
+      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(dir.resolve("output.txt").toFile());
+      builder.environment().put("FONTCONFIG_FILE", config.toString());
+      builder.environment().remove("FONTCONFIG_PATH");
+      Process process = builder.start();
+      assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the child JVM did not end");
+      String output = Files.readString(dir.resolve("output.txt"));
+      assertEquals(0, process.exitValue(), output);
+      String fonts = Files.readString(report);
+      assertTrue(fonts.startsWith("font system threw"), "the child really had no font: " + fonts);
+      byte[] expected = withGlyphs(DefaultAvatarGlyphs.builtIn())
+        .get(DefaultAvatarKind.INITIALS, 9, "Ada Lovelace", 64, PNG).bytes();
+      assertArrayEquals(expected, Files.readAllBytes(png));
+      assertTrue(output.contains("drawing them with the built-in stroke font"), "the fallback is logged: " + output);
     }
 
     @Test
@@ -708,6 +766,22 @@ class DefaultAvatarsTest {
       assertNotSame(webp, png);
       assertEquals(2, avatars.cachedEntries());
       assertEquals(2, avatars.renders());
+    }
+  }
+
+  /** The child JVM of {@code realJvmWithoutFonts}: renders initials, and says whether AWT has a font. */
+  static final class WithoutFonts {
+    public static void main(String[] args) throws Exception {
+      DefaultAvatars avatars = new DefaultAvatars(DefaultAvatarSettings.DEFAULT);
+      Files.write(Path.of(args[0]), avatars.get(DefaultAvatarKind.INITIALS, 9, "Ada Lovelace", 64, PNG).bytes());
+      String fonts;
+      try {
+        fonts = "font system works: " + new java.awt.Font(java.awt.Font.SANS_SERIF, java.awt.Font.BOLD, 10)
+          .canDisplayUpTo("AL");
+      } catch (Throwable t) {
+        fonts = "font system threw " + t;
+      }
+      Files.writeString(Path.of(args[1]), fonts);
     }
   }
 }
