@@ -44,7 +44,12 @@ import org.slf4j.LoggerFactory;
  * <p>Threads: {@link #cached} only looks in the cache and may run on an event loop. {@link #get} and
  * {@link #image} BLOCK (rasterising and encoding, milliseconds for large sizes): run them on a worker
  * thread ({@code executeBlocking}), never on an event loop. Concurrent {@link #get}s of the same
- * image render it once.
+ * image render it once. Wiring, on the event loop:
+ * <pre>{@code
+ * Future<DefaultAvatar> image = avatars.cached(kind, user.id(), user.name(), size, format)
+ *   .map(Future::succeededFuture)
+ *   .orElseGet(() -> vertx.executeBlocking(() -> avatars.get(kind, user.id(), user.name(), size, format), false));
+ * }</pre>
  *
  * <p>The cache is keyed by what the image depends on: (identicon, user id), (initials, the initials and
  * the colour), or (mp) alone, with the size and the format; it holds the encoded bytes and their ETag
