@@ -562,6 +562,62 @@ class DefaultAvatarsTest {
   }
 
   @Nested
+  @DisplayName("PNG")
+  class Png {
+
+    private void assertSamePixels(BufferedImage expected, BufferedImage actual, String what) {
+      assertEquals(expected.getWidth(), actual.getWidth(), what);
+      assertEquals(expected.getHeight(), actual.getHeight(), what);
+      for (int y = 0; y < expected.getHeight(); y++) {
+        for (int x = 0; x < expected.getWidth(); x++) {
+          if (expected.getRGB(x, y) != actual.getRGB(x, y)) {
+            assertEquals(expected.getRGB(x, y), actual.getRGB(x, y), what + " at " + x + "," + y);
+          }
+        }
+      }
+    }
+
+    @Test
+    @DisplayName("Written with a palette (1 bit for an identicon) and lossless: the decoded pixels are the render's")
+    void palettedAndLossless() throws IOException {
+      DefaultAvatars avatars = avatars();
+      for (DefaultAvatarKind kind : List.of(DefaultAvatarKind.IDENTICON, DefaultAvatarKind.INITIALS,
+        DefaultAvatarKind.MP)) {
+        for (int size : List.of(16, 48, 160, 1024)) {
+          BufferedImage rendered = avatars.image(kind, 4242, "Ada Lovelace", size);
+          BufferedImage decoded = decode(avatars.get(kind, 4242, "Ada Lovelace", size, PNG).bytes());
+          assertTrue(decoded.getColorModel() instanceof java.awt.image.IndexColorModel, kind + " " + size);
+          assertSamePixels(rendered, decoded, kind + " " + size);
+        }
+      }
+      BufferedImage identicon = decode(avatars.get(DefaultAvatarKind.IDENTICON, 4242, null, 1024, PNG).bytes());
+      assertEquals(1, identicon.getColorModel().getPixelSize(), "two colours, one bit per pixel");
+    }
+
+    @Test
+    @DisplayName("More than 256 colours, or transparency: written as it is, still lossless")
+    void manyColours() throws IOException {
+      BufferedImage gradient = new BufferedImage(300, 3, BufferedImage.TYPE_INT_RGB);
+      for (int x = 0; x < 300; x++) {
+        for (int y = 0; y < 3; y++) {
+          gradient.setRGB(x, y, x * 0x010203 + y);
+        }
+      }
+      BufferedImage decoded = decode(png(gradient));
+      assertFalse(decoded.getColorModel() instanceof java.awt.image.IndexColorModel);
+      assertSamePixels(gradient, decoded, "gradient");
+      BufferedImage translucent = new BufferedImage(4, 4, BufferedImage.TYPE_INT_ARGB);
+      translucent.setRGB(1, 1, 0x80FF0000);
+      assertEquals(null, DefaultAvatarEncoder.Palette.of(translucent));
+      BufferedImage odd = new BufferedImage(13, 5, BufferedImage.TYPE_3BYTE_BGR);
+      for (int x = 0; x < 13; x++) {
+        odd.setRGB(x, x % 5, 0x102030 * (x % 3 + 1));
+      }
+      assertSamePixels(odd, decode(png(odd)), "odd width, 4 colours, another image type");
+    }
+  }
+
+  @Nested
   @DisplayName("Cache")
   class Cache {
 
