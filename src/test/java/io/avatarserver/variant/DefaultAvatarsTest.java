@@ -260,20 +260,27 @@ class DefaultAvatarsTest {
     @DisplayName("Mirror-symmetric and crisp at every size: each pixel equals its mirror, only two colours")
     void symmetricAndCrisp() throws IOException {
       DefaultAvatars avatars = avatars();
-      for (long id : List.of(1L, 2L, 99L, -7L, Long.MAX_VALUE)) {
+      for (long id : List.of(1L, -7L, Long.MAX_VALUE)) {
         for (int size : DefaultAvatarSettings.DEFAULT_SIZES) {
           BufferedImage image = decode(avatars.get(DefaultAvatarKind.IDENTICON, id, null, size, PNG).bytes());
-          Set<Integer> colours = new HashSet<>();
+          int background = DefaultAvatars.IDENTICON_BACKGROUND.getRGB();
+          int foreground = DefaultAvatars.identiconColour(DefaultAvatars.idHash(id)).getRGB();
+          boolean sawForeground = false;
+          int[] row = new int[size];
           for (int y = 0; y < size; y++) {
+            image.getRGB(0, y, size, 1, row, 0, size);
             for (int x = 0; x < size; x++) {
-              int rgb = image.getRGB(x, y);
-              colours.add(rgb);
-              assertEquals(rgb, image.getRGB(size - 1 - x, y), "id " + id + " size " + size + " at " + x + "," + y);
+              if (row[x] != row[size - 1 - x]) {
+                assertEquals(row[x], row[size - 1 - x], "id " + id + " size " + size + " at " + x + "," + y);
+              }
+              if (row[x] != background && row[x] != foreground) {
+                assertEquals(background, row[x], "background and foreground only (no antialiased edge, no"
+                  + " scaling blur), id " + id + " size " + size + " at " + x + "," + y);
+              }
+              sawForeground |= row[x] == foreground;
             }
           }
-          assertEquals(Set.of(DefaultAvatars.IDENTICON_BACKGROUND.getRGB(),
-            DefaultAvatars.identiconColour(DefaultAvatars.idHash(id)).getRGB()), colours,
-            "background and foreground only (no antialiased edge, no scaling blur), id " + id + " size " + size);
+          assertTrue(sawForeground, "id " + id + " size " + size);
         }
       }
     }
@@ -568,12 +575,13 @@ class DefaultAvatarsTest {
     private void assertSamePixels(BufferedImage expected, BufferedImage actual, String what) {
       assertEquals(expected.getWidth(), actual.getWidth(), what);
       assertEquals(expected.getHeight(), actual.getHeight(), what);
+      int width = expected.getWidth();
+      int[] want = new int[width];
+      int[] got = new int[width];
       for (int y = 0; y < expected.getHeight(); y++) {
-        for (int x = 0; x < expected.getWidth(); x++) {
-          if (expected.getRGB(x, y) != actual.getRGB(x, y)) {
-            assertEquals(expected.getRGB(x, y), actual.getRGB(x, y), what + " at " + x + "," + y);
-          }
-        }
+        expected.getRGB(0, y, width, 1, want, 0, width);
+        actual.getRGB(0, y, width, 1, got, 0, width);
+        assertArrayEquals(want, got, what + " row " + y);
       }
     }
 
