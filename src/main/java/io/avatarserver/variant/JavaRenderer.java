@@ -199,7 +199,9 @@ public final class JavaRenderer implements Renderer {
           Node gce = child(root, "GraphicControlExtension");
           Rectangle rect = new Rectangle(attr(desc, "imageLeftPosition", 0), attr(desc, "imageTopPosition", 0),
             attr(desc, "imageWidth", 0), attr(desc, "imageHeight", 0));
-          String disposal = gce == null ? "none" : gce.getAttributes().getNamedItem("disposalMethod").getNodeValue();
+          Node disposalAttr = gce == null ? null : gce.getAttributes().getNamedItem("disposalMethod");
+          String disposal = disposalAttr == null ? "none" : disposalAttr.getNodeValue();
+          checkFrame(rect, limits);
           int delayMs = gce == null ? 0 : attr(gce, "delayTime", 0) * 10;
           Placement at = g.place(rect);
           BufferedImage piece = null;
@@ -225,6 +227,17 @@ public final class JavaRenderer implements Renderer {
       } finally {
         reader.dispose();
       }
+    }
+  }
+
+  /**
+   * A frame is decoded whole even when only its part inside the square is kept (LZW and VP8 cannot
+   * skip), so a frame larger than the canvas must not get past the source pixel limit either.
+   */
+  private static void checkFrame(Rectangle frame, RenderLimits limits) throws RenderException {
+    if ((long) frame.width * frame.height > limits.maxSourcePixels()) {
+      throw new RenderException("a frame of " + frame.width + "x" + frame.height
+        + " pixels is more than the " + limits.maxSourcePixels() + " a render may decode");
     }
   }
 
@@ -280,7 +293,9 @@ public final class JavaRenderer implements Renderer {
     try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
       for (int i = 0; i < frames; i++) {
         WebpFrame f = layout.frames().get(i);
-        Placement at = g.place(new Rectangle(f.x(), f.y(), f.width(), f.height()));
+        Rectangle rect = new Rectangle(f.x(), f.y(), f.width(), f.height());
+        checkFrame(rect, limits);
+        Placement at = g.place(rect);
         if (at != null) {
           byte[] data = new byte[(int) f.dataLength()];
           raf.seek(f.dataOffset());

@@ -245,6 +245,20 @@ class JavaRendererTest {
       List.of(new VariantSpec(64, VariantFormat.PNG, false)), new RenderLimits(300 * 200 - 1, 100, 1 << 20)));
   }
 
+  @Test
+  void aGifFrameBeyondTheSourcePixelLimitIsRefusedEvenOnASmallCanvas() throws Exception {
+    // A 16×16 screen whose only frame claims 20000×20000 pixels (its LZW data is just clear + end).
+    byte[] gif = {'G', 'I', 'F', '8', '9', 'a', 16, 0, 16, 0, (byte) 0x80, 0, 0, 0, 0, 0, -1, -1, -1,
+      0x2C, 0, 0, 0, 0, 0x20, 0x4E, 0x20, 0x4E, 0, 2, 1, 0x2C, 0, 0x3B};
+    Path file = dir.resolve("tall-frame.gif");
+    Files.write(file, gif);
+    SourceInfo info = renderer.probe(file, "image/gif");
+    assertEquals(new SourceInfo("image/gif", 16, 16, 1, 1), info);
+    RenderException e = assertThrows(RenderException.class, () -> renderer.render(file, info,
+      List.of(new VariantSpec(16, VariantFormat.GIF, true)), new RenderLimits(1 << 20, 100, 1 << 20)));
+    assertTrue(e.getMessage().contains("20000x20000"), e.getMessage());
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"hostile/truncated.jpg", "hostile/fifty-bytes.png", "variants/alpha.png", "variants/animated.gif",
     "variants/lossy.webp", "variants/progressive.jpg"})
