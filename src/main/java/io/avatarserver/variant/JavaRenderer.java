@@ -175,12 +175,25 @@ public final class JavaRenderer implements Renderer {
     }
   }
 
+  /** A reader for the type, a plugin's before the JDK's own (TwelveMonkeys reads CMYK/YCCK JPEG; the JDK's cannot). */
   private static ImageReader reader(String mediaType) throws RenderException {
     Iterator<ImageReader> it = ImageIO.getImageReadersByMIMEType(mediaType);
-    if (!it.hasNext()) {
+    ImageReader chosen = null;
+    while (it.hasNext()) {
+      ImageReader r = it.next();
+      if (chosen == null || chosen.getClass().getName().startsWith("com.sun.") && !r.getClass().getName().startsWith("com.sun.")) {
+        if (chosen != null) {
+          chosen.dispose();
+        }
+        chosen = r;
+      } else {
+        r.dispose();
+      }
+    }
+    if (chosen == null) {
       throw new RenderException("no decoder for " + mediaType);
     }
-    return it.next();
+    return chosen;
   }
 
   // ---------------------------------------------------------------- GIF
