@@ -8,7 +8,6 @@ import java.awt.AlphaComposite;
 import java.awt.Graphics2D;
 import java.awt.Rectangle;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -28,7 +27,7 @@ import javax.imageio.ImageReader;
 import javax.imageio.metadata.IIOMetadataNode;
 import javax.imageio.stream.FileImageInputStream;
 import javax.imageio.stream.ImageInputStream;
-import javax.imageio.stream.MemoryCacheImageInputStream;
+import javax.imageio.stream.ImageInputStreamImpl;
 import org.w3c.dom.Node;
 
 /**
@@ -48,6 +47,9 @@ import org.w3c.dom.Node;
  * Frames are composited on the (subsampled) square canvas honouring GIF disposal methods and WebP
  * blending/disposal, and encoded one at a time: only one canvas is held, never all frames. Delays and
  * the loop count are kept. Animated WebP is written by assembling libwebp-encoded frames into ANMF chunks.
+ *
+ * <p>{@link #render} returns one {@link Rendered} per spec, in the order of the specs; the media type
+ * is sniffed from the file's magic bytes ({@code mediaType} arguments are not trusted).
  */
 public final class JavaRenderer implements Renderer {
 
@@ -296,7 +298,11 @@ public final class JavaRenderer implements Renderer {
     WebpLayout layout = ImageHeaders.webpLayout(file);
     if (!layout.animated()) {
       Placement at = g.place(new Rectangle(0, 0, source.width(), source.height()));
-      BufferedImage raster = decodeWebp(Files.readAllBytes(file), at);
+      // A file stream knows its length: the reader then holds the file once (a memory stream: three times).
+      BufferedImage raster;
+      try (ImageInputStream in = new FileImageInputStream(file.toFile())) {
+        raster = decodeWebp(in, at);
+      }
       observer.decoded(raster);
       stills(Pixels.orient(Pixels.argb(raster), source.orientation()), specs, done);
       return;
@@ -313,7 +319,10 @@ public final class JavaRenderer implements Renderer {
           byte[] data = new byte[(int) f.dataLength()];
           raf.seek(f.dataOffset());
           raf.readFully(data);
-          BufferedImage piece = decodeWebp(standalone(data, f), at);
+          BufferedImage piece;
+          try (ImageInputStream in = new BytesInput(standalone(data, f))) {
+            piece = decodeWebp(in, at);
+          }
           observer.decoded(piece);
           draw(animator.canvas, piece, at.target, f.blend());
         }
@@ -327,7 +336,7 @@ public final class JavaRenderer implements Renderer {
   }
 
   /** libwebp decodes the placement's source rectangle straight to the target size (crop + scale). */
-  private static BufferedImage decodeWebp(byte[] webp, Placement at) throws IOException {
+  private static BufferedImage decodeWebp(ImageInputStream in, Placement at) throws IOException {
     WebPReader reader = null;
     Iterator<ImageReader> it = ImageIO.getImageReadersByMIMEType(ImageHeaders.WEBP);
     while (it.hasNext() && reader == null) {
@@ -338,7 +347,7 @@ public final class JavaRenderer implements Renderer {
     if (reader == null) {
       throw new IOException("webp-imageio's reader is not registered with ImageIO");
     }
-    try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(webp))) {
+    try {
       reader.setInput(in, true, true);
       WebPReadParam param = reader.getDefaultReadParam();
       param.setUseCropping(true);
@@ -394,6 +403,38 @@ public final class JavaRenderer implements Renderer {
     file.writeBytes(new byte[] {(byte) n, (byte) (n >> 8), (byte) (n >> 16), (byte) (n >> 24)});
     file.writeBytes(body.toByteArray());
     return file.toByteArray();
+  }
+
+  /** An in-memory stream that knows its length (so the WebP reader copies the bytes once, not via a cache). */
+  private static final class BytesInput extends ImageInputStreamImpl {
+    private final byte[] bytes;
+
+    BytesInput(byte[] bytes) {
+      this.bytes = bytes;
+    }
+
+    @Override
+    public int read() {
+      bitOffset = 0;
+      return streamPos < bytes.length ? bytes[(int) streamPos++] & 0xff : -1;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) {
+      bitOffset = 0;
+      if (streamPos >= bytes.length) {
+        return -1;
+      }
+      int n = (int) Math.min(len, bytes.length - streamPos);
+      System.arraycopy(bytes, (int) streamPos, b, off, n);
+      streamPos += n;
+      return n;
+    }
+
+    @Override
+    public long length() {
+      return bytes.length;
+    }
   }
 
   // ---------------------------------------------------------------- canvas
