@@ -1,0 +1,264 @@
+package io.avatarserver.variant;
+
+import com.luciad.imageio.webp.WebPWriteParam;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Iterator;
+import javax.imageio.IIOImage;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageTypeSpecifier;
+import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageWriter;
+import javax.imageio.metadata.IIOMetadata;
+import javax.imageio.metadata.IIOMetadataNode;
+import javax.imageio.stream.ImageOutputStream;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
+
+/**
+ * Encodes variants without metadata: no EXIF, XMP, ICC or text, only what each format needs to be
+ * displayed. JPEG: quality 0.85, RGB composited on white (JFIF header only). PNG: RGB, or ARGB when the
+ * variant has transparency. WebP: lossy quality 80 for every source (libwebp keeps an alpha channel
+ * losslessly beside the lossy colour), so a variant's size does not depend on the original's encoding.
+ * GIF: the JDK's writer quantizes to 256 colours with one transparent index.
+ */
+final class Encoders {
+
+  static final float JPEG_QUALITY = 0.85f;
+  static final float WEBP_QUALITY = 0.80f;
+  private static final String GIF_IMAGE = "javax_imageio_gif_image_1.0";
+
+  private Encoders() {
+  }
+
+  /** One still image; {@code argb} is premultiplied ARGB, {@code alpha} whether to keep transparency. */
+  static byte[] still(BufferedImage argb, VariantFormat format, boolean alpha) throws IOException {
+    return switch (format) {
+      case JPEG -> jpeg(Pixels.onWhite(argb));
+      case PNG -> write("png", Pixels.straight(argb, alpha), null);
+      case GIF -> write("gif", Pixels.straight(argb, alpha), null);
+      case WEBP -> webp(Pixels.straight(argb, alpha));
+    };
+  }
+
+  private static byte[] jpeg(BufferedImage rgb) throws IOException {
+    ImageWriter w = writer("jpeg");
+    try {
+      ImageWriteParam p = w.getDefaultWriteParam();
+      p.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+      p.setCompressionQuality(JPEG_QUALITY);
+      return write(w, rgb, p);
+    } finally {
+      w.dispose();
+    }
+  }
+
+  static byte[] webp(BufferedImage straight) throws IOException {
+    ImageWriter w = writer("webp");
+    try {
+      WebPWriteParam p = (WebPWriteParam) w.getDefaultWriteParam();
+      p.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+      p.setCompressionType("Lossy");
+      p.setCompressionQuality(WEBP_QUALITY);
+      return write(w, straight, p);
+    } finally {
+      w.dispose();
+    }
+  }
+
+  private static byte[] write(String format, BufferedImage img, ImageWriteParam param) throws IOException {
+    ImageWriter w = writer(format);
+    try {
+      return write(w, img, param);
+    } finally {
+      w.dispose();
+    }
+  }
+
+  private static byte[] write(ImageWriter w, BufferedImage img, ImageWriteParam param) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (ImageOutputStream out = new MemoryCacheImageOutputStream(bytes)) {
+      w.setOutput(out);
+      w.write(null, new IIOImage(img, null, null), param);
+    }
+    return bytes.toByteArray();
+  }
+
+  private static ImageWriter writer(String format) throws IOException {
+    Iterator<ImageWriter> it = ImageIO.getImageWritersByFormatName(format);
+    if (!it.hasNext()) {
+      throw new IOException("no ImageIO writer for " + format);
+    }
+    return it.next();
+  }
+
+  /** An animation being encoded frame by frame, so that only one frame is held at a time. */
+  interface Animation extends AutoCloseable {
+    /** Adds a full-canvas frame (premultiplied ARGB) shown for {@code delayMs} milliseconds. */
+    void add(BufferedImage argb, int delayMs) throws IOException;
+
+    byte[] finish() throws IOException;
+
+    @Override
+    void close();
+  }
+
+  /**
+   * An animation of {@code size}×{@code size} frames. {@code loops}: as in GIF's NETSCAPE2.0 extension and
+   * WebP's ANIM chunk, 0 repeats forever; -1 means the original had no loop count (GIF: no extension; WebP: play once).
+   */
+  static Animation animation(VariantFormat format, int size, int loops) throws IOException {
+    return switch (format) {
+      case GIF -> new GifAnimation(loops);
+      case WEBP -> new WebpAnimation(size, loops);
+      default -> throw new IllegalArgumentException(format + " cannot be animated here");
+    };
+  }
+
+  /** Animated GIF through the JDK writer's sequence mode: full frames, each cleared after display. */
+  private static final class GifAnimation implements Animation {
+    private final ImageWriter writer;
+    private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    private final ImageOutputStream out;
+    private final int loops;
+    private boolean first = true;
+
+    GifAnimation(int loops) throws IOException {
+      this.loops = loops;
+      this.writer = writer("gif");
+      this.out = new MemoryCacheImageOutputStream(bytes);
+      writer.setOutput(out);
+      writer.prepareWriteSequence(null);
+    }
+
+    @Override
+    public void add(BufferedImage argb, int delayMs) throws IOException {
+      BufferedImage frame = Pixels.straight(argb, true);
+      IIOMetadata md = writer.getDefaultImageMetadata(ImageTypeSpecifier.createFromRenderedImage(frame), null);
+      IIOMetadataNode root = (IIOMetadataNode) md.getAsTree(GIF_IMAGE);
+      IIOMetadataNode gce = child(root, "GraphicControlExtension");
+      gce.setAttribute("disposalMethod", "restoreToBackgroundColor");
+      gce.setAttribute("userInputFlag", "FALSE");
+      gce.setAttribute("delayTime", Integer.toString(Math.min(65535, Math.max(0, delayMs / 10))));
+      if (!gce.hasAttribute("transparentColorFlag")) {
+        gce.setAttribute("transparentColorFlag", "FALSE");
+        gce.setAttribute("transparentColorIndex", "0");
+      }
+      if (first && loops >= 0) {
+        IIOMetadataNode ext = new IIOMetadataNode("ApplicationExtension");
+        ext.setAttribute("applicationID", "NETSCAPE");
+        ext.setAttribute("authenticationCode", "2.0");
+        ext.setUserObject(new byte[] {1, (byte) loops, (byte) (loops >> 8)});
+        child(root, "ApplicationExtensions").appendChild(ext);
+      }
+      first = false;
+      md.setFromTree(GIF_IMAGE, root);
+      writer.writeToSequence(new IIOImage(frame, null, md), null);
+    }
+
+    private static IIOMetadataNode child(IIOMetadataNode root, String name) {
+      for (int i = 0; i < root.getLength(); i++) {
+        if (root.item(i).getNodeName().equals(name)) {
+          return (IIOMetadataNode) root.item(i);
+        }
+      }
+      IIOMetadataNode node = new IIOMetadataNode(name);
+      root.appendChild(node);
+      return node;
+    }
+
+    @Override
+    public byte[] finish() throws IOException {
+      writer.endWriteSequence();
+      out.close();
+      return bytes.toByteArray();
+    }
+
+    @Override
+    public void close() {
+      writer.dispose();
+    }
+  }
+
+  /**
+   * Animated WebP: each full frame is encoded by libwebp as a still WebP (lossy q80 with alpha), its
+   * bitstream chunks (ALPH, VP8 or VP8L) are wrapped in an ANMF chunk, and the file gets a VP8X header
+   * with the animation flag and an ANIM chunk holding the loop count (the RIFF container, written here).
+   */
+  private static final class WebpAnimation implements Animation {
+    private final int size;
+    private final int loops;
+    private final ByteArrayOutputStream frames = new ByteArrayOutputStream();
+
+    WebpAnimation(int size, int loops) {
+      this.size = size;
+      this.loops = loops < 0 ? 1 : loops;
+    }
+
+    @Override
+    public void add(BufferedImage argb, int delayMs) throws IOException {
+      byte[] still = webp(Pixels.straight(argb, true));
+      ByteArrayOutputStream anmf = new ByteArrayOutputStream();
+      le(anmf, 0, 3);
+      le(anmf, 0, 3);
+      le(anmf, argb.getWidth() - 1, 3);
+      le(anmf, argb.getHeight() - 1, 3);
+      le(anmf, Math.min(0xffffff, Math.max(0, delayMs)), 3);
+      anmf.write(0x02); // do not blend: every frame is the full canvas; no disposal
+      int pos = 12;
+      while (pos + 8 <= still.length) {
+        String fourcc = new String(still, pos, 4, StandardCharsets.ISO_8859_1);
+        int len = (int) ((still[pos + 4] & 0xffL) | (still[pos + 5] & 0xffL) << 8 | (still[pos + 6] & 0xffL) << 16
+          | (still[pos + 7] & 0xffL) << 24);
+        int padded = len + (len & 1);
+        if (fourcc.equals("ALPH") || fourcc.equals("VP8 ") || fourcc.equals("VP8L")) {
+          anmf.write(still, pos, Math.min(8 + padded, still.length - pos));
+        }
+        pos += 8 + padded;
+      }
+      chunk(frames, "ANMF", anmf.toByteArray());
+    }
+
+    @Override
+    public byte[] finish() throws IOException {
+      ByteArrayOutputStream body = new ByteArrayOutputStream();
+      body.writeBytes("WEBP".getBytes(StandardCharsets.ISO_8859_1));
+      ByteArrayOutputStream vp8x = new ByteArrayOutputStream();
+      vp8x.write(0x02 | 0x10); // animation, alpha
+      le(vp8x, 0, 3);
+      le(vp8x, size - 1, 3);
+      le(vp8x, size - 1, 3);
+      chunk(body, "VP8X", vp8x.toByteArray());
+      ByteArrayOutputStream anim = new ByteArrayOutputStream();
+      le(anim, 0, 4); // background: transparent
+      le(anim, loops, 2);
+      chunk(body, "ANIM", anim.toByteArray());
+      frames.writeTo(body);
+      ByteArrayOutputStream file = new ByteArrayOutputStream(body.size() + 8);
+      file.writeBytes("RIFF".getBytes(StandardCharsets.ISO_8859_1));
+      le(file, body.size(), 4);
+      body.writeTo(file);
+      return file.toByteArray();
+    }
+
+    private static void chunk(ByteArrayOutputStream out, String fourcc, byte[] payload) {
+      out.writeBytes(fourcc.getBytes(StandardCharsets.ISO_8859_1));
+      le(out, payload.length, 4);
+      out.writeBytes(payload);
+      if ((payload.length & 1) != 0) {
+        out.write(0);
+      }
+    }
+
+    private static void le(ByteArrayOutputStream out, long value, int bytes) {
+      for (int i = 0; i < bytes; i++) {
+        out.write((int) (value >> (8 * i)) & 0xff);
+      }
+    }
+
+    @Override
+    public void close() {
+    }
+  }
+}

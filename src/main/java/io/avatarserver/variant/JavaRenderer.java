@@ -1,0 +1,563 @@
+package io.avatarserver.variant;
+
+import com.luciad.imageio.webp.WebPReadParam;
+import com.luciad.imageio.webp.WebPReader;
+import io.avatarserver.variant.ImageHeaders.WebpFrame;
+import io.avatarserver.variant.ImageHeaders.WebpLayout;
+import java.awt.AlphaComposite;
+import java.awt.Graphics2D;
+import java.awt.Rectangle;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReadParam;
+import javax.imageio.ImageReader;
+import javax.imageio.metadata.IIOMetadataNode;
+import javax.imageio.stream.FileImageInputStream;
+import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.ImageInputStreamImpl;
+import org.w3c.dom.Node;
+
+/**
+ * The pure-Java render engine (the default: nothing to install). ImageIO with TwelveMonkeys' JPEG
+ * reader (CMYK/YCCK with ICC, progressive), the JDK's PNG and GIF codecs, and libwebp through JNI
+ * (webp-imageio, natives bundled in its jar) for WebP in both directions.
+ *
+ * <p>Bounded cost: the header is probed again here and refused beyond {@link RenderLimits} before any
+ * pixel is decoded. Only the centre square is decoded, subsampled so that its side is at most twice the
+ * largest target (ImageIO source region + subsampling; libwebp crop + scale), so a 4096×4096 PNG
+ * rendered at 64 px decodes a 128×128 raster. The orientation is applied to that small square, then
+ * each size is derived from one bilinear halving chain (a 2×2 box per step) with a final bicubic step.
+ *
+ * <p>Animation: an animated GIF or WebP keeps its animation in a GIF or WebP variant while its frame
+ * count is at most {@code maxAnimationFrames} and frames × size² at most {@code maxAnimationPixels};
+ * otherwise, for PNG and JPEG variants, and for {@code firstFrameOnly}, the variant is the first frame.
+ * Frames are composited on the (subsampled) square canvas honouring GIF disposal methods and WebP
+ * blending/disposal, and encoded one at a time: only one canvas is held, never all frames. Delays and
+ * the loop count are kept. Animated WebP is written by assembling libwebp-encoded frames into ANMF chunks.
+ *
+ * <p>{@link #render} returns one {@link Rendered} per spec, in the order of the specs; the media type
+ * is sniffed from the file's magic bytes ({@code mediaType} arguments are not trusted).
+ */
+public final class JavaRenderer implements Renderer {
+
+  /** A seam for tests: sees every raster the decoders produce (to prove that decodes are bounded). */
+  @FunctionalInterface
+  interface DecodeObserver {
+    void decoded(BufferedImage raster);
+  }
+
+  private final DecodeObserver observer;
+
+  public JavaRenderer() {
+    this(raster -> {
+    });
+  }
+
+  JavaRenderer(DecodeObserver observer) {
+    this.observer = observer;
+  }
+
+  @Override
+  public String name() {
+    return "java";
+  }
+
+  @Override
+  public SourceInfo probe(Path original, String mediaType) throws IOException, RenderException {
+    return ImageHeaders.probe(original);
+  }
+
+  @Override
+  public List<Rendered> render(Path original, SourceInfo info, List<VariantSpec> specs, RenderLimits limits)
+    throws IOException, RenderException {
+    if (specs.isEmpty()) {
+      return List.of();
+    }
+    // The caller's info is not trusted with the memory: the header is read again (cheap, no pixels).
+    SourceInfo source = ImageHeaders.probe(original);
+    if (source.pixels() > limits.maxSourcePixels()) {
+      throw new RenderException("the image has " + source.width() + "x" + source.height()
+        + " pixels, more than the " + limits.maxSourcePixels() + " a render may decode");
+    }
+    int largest = specs.stream().mapToInt(VariantSpec::size).max().orElseThrow();
+    Geometry geometry = Geometry.of(source, largest);
+    List<VariantSpec> order = new ArrayList<>(specs);
+    order.sort(Comparator.comparingInt(VariantSpec::size).reversed());
+    Map<VariantSpec, Rendered> done = new HashMap<>();
+    try {
+      switch (source.mediaType()) {
+        case ImageHeaders.GIF -> gif(original, source, geometry, order, limits, done);
+        case ImageHeaders.WEBP -> webp(original, source, geometry, order, limits, done);
+        default -> {
+          BufferedImage square = decodeStill(original, source, geometry);
+          stills(Pixels.orient(square, source.orientation()), order, done);
+        }
+      }
+    } catch (RenderException e) {
+      throw e;
+    } catch (IOException | RuntimeException e) {
+      // The file was opened and its header read: what fails now is the image data (IIOException,
+      // EOFException, a decoder tripping over hostile bytes). Only errors are let through.
+      if (!Files.isReadable(original)) {
+        throw e;
+      }
+      throw new RenderException("the image cannot be decoded: " + e.getMessage(), e);
+    }
+    List<Rendered> result = new ArrayList<>(specs.size());
+    for (VariantSpec spec : specs) {
+      result.add(done.get(spec));
+    }
+    return result;
+  }
+
+  /** Whether {@code spec} of {@code source} is rendered animated. */
+  static boolean animates(SourceInfo source, VariantSpec spec, RenderLimits limits) {
+    return source.animated() && !spec.firstFrameOnly()
+      && (spec.format() == VariantFormat.GIF || spec.format() == VariantFormat.WEBP)
+      && source.frames() <= limits.maxAnimationFrames()
+      && (long) source.frames() * spec.size() * spec.size() <= limits.maxAnimationPixels();
+  }
+
+  private static void stills(BufferedImage square, List<VariantSpec> specs, Map<VariantSpec, Rendered> done)
+    throws IOException {
+    Pixels.Pyramid pyramid = new Pixels.Pyramid(square);
+    for (VariantSpec spec : specs) {
+      if (done.containsKey(spec)) {
+        continue;
+      }
+      BufferedImage img = pyramid.get(spec.size());
+      byte[] bytes = Encoders.still(img, spec.format(), Pixels.hasTransparency(img));
+      done.put(spec, new Rendered(spec, bytes, spec.size(), spec.size(), false));
+    }
+  }
+
+  // ---------------------------------------------------------------- PNG and JPEG
+
+  private BufferedImage decodeStill(Path file, SourceInfo source, Geometry g) throws IOException, RenderException {
+    try (ImageInputStream in = new FileImageInputStream(file.toFile())) {
+      ImageReader reader = reader(source.mediaType());
+      try {
+        reader.setInput(in, true, true);
+        if (reader.getWidth(0) != source.width() || reader.getHeight(0) != source.height()) {
+          throw new RenderException("the decoder disagrees with the header about the image size");
+        }
+        boolean[] truncated = {false};
+        reader.addIIOReadWarningListener((r, warning) -> {
+          // TwelveMonkeys/libjpeg say so for data that ends early; the decoder would fill the rest grey.
+          String w = warning == null ? "" : warning.toLowerCase(Locale.ROOT);
+          if (w.contains("premature end") || w.contains("truncated")) {
+            truncated[0] = true;
+          }
+        });
+        ImageReadParam param = reader.getDefaultReadParam();
+        param.setSourceRegion(new Rectangle(g.x, g.y, g.side, g.side));
+        param.setSourceSubsampling(g.sub, g.sub, 0, 0);
+        BufferedImage raster = reader.read(0, param);
+        observer.decoded(raster);
+        if (truncated[0]) {
+          throw new RenderException("the image data ends early (truncated file)");
+        }
+        return Pixels.argb(raster);
+      } finally {
+        reader.dispose();
+      }
+    }
+  }
+
+  /** A reader for the type, a plugin's before the JDK's own (TwelveMonkeys reads CMYK/YCCK JPEG; the JDK's cannot). */
+  private static ImageReader reader(String mediaType) throws RenderException {
+    Iterator<ImageReader> it = ImageIO.getImageReadersByMIMEType(mediaType);
+    ImageReader chosen = null;
+    while (it.hasNext()) {
+      ImageReader r = it.next();
+      if (chosen == null || chosen.getClass().getName().startsWith("com.sun.") && !r.getClass().getName().startsWith("com.sun.")) {
+        if (chosen != null) {
+          chosen.dispose();
+        }
+        chosen = r;
+      } else {
+        r.dispose();
+      }
+    }
+    if (chosen == null) {
+      throw new RenderException("no decoder for " + mediaType);
+    }
+    return chosen;
+  }
+
+  // ---------------------------------------------------------------- GIF
+
+  private void gif(Path file, SourceInfo source, Geometry g, List<VariantSpec> specs, RenderLimits limits,
+    Map<VariantSpec, Rendered> done) throws IOException, RenderException {
+    try (ImageInputStream in = new FileImageInputStream(file.toFile())) {
+      ImageReader reader = reader(ImageHeaders.GIF);
+      try {
+        reader.setInput(in, true, false);
+        Animator animator = new Animator(source, g, specs, limits, done, loops(reader));
+        int frames = animator.animating() ? source.frames() : 1;
+        for (int i = 0; i < frames; i++) {
+          IIOMetadataNode root = (IIOMetadataNode) reader.getImageMetadata(i).getAsTree("javax_imageio_gif_image_1.0");
+          Node desc = child(root, "ImageDescriptor");
+          Node gce = child(root, "GraphicControlExtension");
+          Rectangle rect = new Rectangle(attr(desc, "imageLeftPosition", 0), attr(desc, "imageTopPosition", 0),
+            attr(desc, "imageWidth", 0), attr(desc, "imageHeight", 0));
+          Node disposalAttr = gce == null ? null : gce.getAttributes().getNamedItem("disposalMethod");
+          String disposal = disposalAttr == null ? "none" : disposalAttr.getNodeValue();
+          checkFrame(rect, limits);
+          int delayMs = gce == null ? 0 : attr(gce, "delayTime", 0) * 10;
+          Placement at = g.place(rect);
+          BufferedImage piece = null;
+          if (at != null) {
+            ImageReadParam param = reader.getDefaultReadParam();
+            param.setSourceRegion(at.source);
+            param.setSourceSubsampling(g.sub, g.sub, 0, 0);
+            piece = reader.read(i, param);
+            observer.decoded(piece);
+          }
+          BufferedImage saved = "restoreToPrevious".equals(disposal) ? copy(animator.canvas) : null;
+          if (piece != null) {
+            draw(animator.canvas, piece, at.target, true);
+          }
+          animator.frame(delayMs);
+          if ("restoreToBackgroundColor".equals(disposal) && at != null) {
+            clear(animator.canvas, at.target);
+          } else if (saved != null) {
+            animator.canvas = saved;
+          }
+        }
+        animator.finish();
+      } finally {
+        reader.dispose();
+      }
+    }
+  }
+
+  /**
+   * A frame is decoded whole even when only its part inside the square is kept (LZW and VP8 cannot
+   * skip), so a frame larger than the canvas must not get past the source pixel limit either.
+   */
+  private static void checkFrame(Rectangle frame, RenderLimits limits) throws RenderException {
+    if ((long) frame.width * frame.height > limits.maxSourcePixels()) {
+      throw new RenderException("a frame of " + frame.width + "x" + frame.height
+        + " pixels is more than the " + limits.maxSourcePixels() + " a render may decode");
+    }
+  }
+
+  /** The NETSCAPE2.0 loop count of the first frame, or -1 when the GIF has none (plays once). */
+  private static int loops(ImageReader reader) throws IOException {
+    IIOMetadataNode root = (IIOMetadataNode) reader.getImageMetadata(0).getAsTree("javax_imageio_gif_image_1.0");
+    Node exts = child(root, "ApplicationExtensions");
+    for (Node n = exts == null ? null : exts.getFirstChild(); n != null; n = n.getNextSibling()) {
+      Node id = n.getAttributes().getNamedItem("applicationID");
+      if (id != null && "NETSCAPE".equals(id.getNodeValue()) && n instanceof IIOMetadataNode node
+        && node.getUserObject() instanceof byte[] data && data.length >= 3 && data[0] == 1) {
+        return (data[1] & 0xff) | (data[2] & 0xff) << 8;
+      }
+    }
+    return -1;
+  }
+
+  private static Node child(Node root, String name) {
+    for (Node n = root.getFirstChild(); n != null; n = n.getNextSibling()) {
+      if (n.getNodeName().equals(name)) {
+        return n;
+      }
+    }
+    return null;
+  }
+
+  private static int attr(Node node, String name, int otherwise) {
+    Node a = node == null ? null : node.getAttributes().getNamedItem(name);
+    if (a == null) {
+      return otherwise;
+    }
+    try {
+      return Integer.parseInt(a.getNodeValue());
+    } catch (NumberFormatException e) {
+      return otherwise;
+    }
+  }
+
+  // ---------------------------------------------------------------- WebP
+
+  private void webp(Path file, SourceInfo source, Geometry g, List<VariantSpec> specs, RenderLimits limits,
+    Map<VariantSpec, Rendered> done) throws IOException, RenderException {
+    WebpLayout layout = ImageHeaders.webpLayout(file);
+    if (!layout.animated()) {
+      Placement at = g.place(new Rectangle(0, 0, source.width(), source.height()));
+      // A file stream knows its length: the reader then holds the file once (a memory stream: three times).
+      BufferedImage raster;
+      try (ImageInputStream in = new FileImageInputStream(file.toFile())) {
+        raster = decodeWebp(in, at);
+      }
+      observer.decoded(raster);
+      stills(Pixels.orient(Pixels.argb(raster), source.orientation()), specs, done);
+      return;
+    }
+    Animator animator = new Animator(source, g, specs, limits, done, layout.loops());
+    int frames = animator.animating() ? layout.frames().size() : 1;
+    try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
+      for (int i = 0; i < frames; i++) {
+        WebpFrame f = layout.frames().get(i);
+        Rectangle rect = new Rectangle(f.x(), f.y(), f.width(), f.height());
+        checkFrame(rect, limits);
+        Placement at = g.place(rect);
+        if (at != null) {
+          byte[] data = new byte[(int) f.dataLength()];
+          raf.seek(f.dataOffset());
+          raf.readFully(data);
+          BufferedImage piece;
+          try (ImageInputStream in = new BytesInput(standalone(data, f))) {
+            piece = decodeWebp(in, at);
+          }
+          observer.decoded(piece);
+          draw(animator.canvas, piece, at.target, f.blend());
+        }
+        animator.frame(f.durationMs());
+        if (f.disposeToBackground() && at != null) {
+          clear(animator.canvas, at.target);
+        }
+      }
+    }
+    animator.finish();
+  }
+
+  /** libwebp decodes the placement's source rectangle straight to the target size (crop + scale). */
+  private static BufferedImage decodeWebp(ImageInputStream in, Placement at) throws IOException {
+    WebPReader reader = null;
+    Iterator<ImageReader> it = ImageIO.getImageReadersByMIMEType(ImageHeaders.WEBP);
+    while (it.hasNext() && reader == null) {
+      if (it.next() instanceof WebPReader r) {
+        reader = r;
+      }
+    }
+    if (reader == null) {
+      throw new IOException("webp-imageio's reader is not registered with ImageIO");
+    }
+    try {
+      reader.setInput(in, true, true);
+      WebPReadParam param = reader.getDefaultReadParam();
+      param.setUseCropping(true);
+      param.setCropLeft(at.source.x);
+      param.setCropTop(at.source.y);
+      param.setCropWidth(at.source.width);
+      param.setCropHeight(at.source.height);
+      if (at.target.width != at.source.width || at.target.height != at.source.height) {
+        param.setUseScaling(true);
+        param.setScaledWidth(at.target.width);
+        param.setScaledHeight(at.target.height);
+      }
+      return reader.read(0, param);
+    } finally {
+      reader.dispose();
+    }
+  }
+
+  /** An ANMF frame's bitstream chunks (ALPH + VP8, or VP8L) as a WebP file of their own. */
+  private static byte[] standalone(byte[] data, WebpFrame f) {
+    byte[] alph = null;
+    byte[] bitstream = null;
+    int pos = 0;
+    while (pos + 8 <= data.length) {
+      String fourcc = new String(data, pos, 4, StandardCharsets.ISO_8859_1);
+      long len = (data[pos + 4] & 0xffL) | (data[pos + 5] & 0xffL) << 8 | (data[pos + 6] & 0xffL) << 16
+        | (data[pos + 7] & 0xffL) << 24;
+      int end = (int) Math.min(data.length, pos + 8 + len + (len & 1));
+      byte[] chunk = java.util.Arrays.copyOfRange(data, pos, end);
+      if (fourcc.equals("ALPH")) {
+        alph = chunk;
+      } else if (fourcc.equals("VP8 ") || fourcc.equals("VP8L")) {
+        bitstream = chunk;
+        break;
+      }
+      pos = end;
+    }
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    body.writeBytes("WEBP".getBytes(StandardCharsets.ISO_8859_1));
+    if (alph != null && bitstream != null && bitstream[3] == ' ') {
+      body.writeBytes("VP8X".getBytes(StandardCharsets.ISO_8859_1));
+      body.writeBytes(new byte[] {10, 0, 0, 0, 0x10, 0, 0, 0,
+        (byte) (f.width() - 1), (byte) ((f.width() - 1) >> 8), (byte) ((f.width() - 1) >> 16),
+        (byte) (f.height() - 1), (byte) ((f.height() - 1) >> 8), (byte) ((f.height() - 1) >> 16)});
+      body.writeBytes(alph);
+    }
+    if (bitstream != null) {
+      body.writeBytes(bitstream);
+    }
+    ByteArrayOutputStream file = new ByteArrayOutputStream(body.size() + 8);
+    file.writeBytes("RIFF".getBytes(StandardCharsets.ISO_8859_1));
+    int n = body.size();
+    file.writeBytes(new byte[] {(byte) n, (byte) (n >> 8), (byte) (n >> 16), (byte) (n >> 24)});
+    file.writeBytes(body.toByteArray());
+    return file.toByteArray();
+  }
+
+  /** An in-memory stream that knows its length (so the WebP reader copies the bytes once, not via a cache). */
+  private static final class BytesInput extends ImageInputStreamImpl {
+    private final byte[] bytes;
+
+    BytesInput(byte[] bytes) {
+      this.bytes = bytes;
+    }
+
+    @Override
+    public int read() {
+      bitOffset = 0;
+      return streamPos < bytes.length ? bytes[(int) streamPos++] & 0xff : -1;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) {
+      bitOffset = 0;
+      if (streamPos >= bytes.length) {
+        return -1;
+      }
+      int n = (int) Math.min(len, bytes.length - streamPos);
+      System.arraycopy(bytes, (int) streamPos, b, off, n);
+      streamPos += n;
+      return n;
+    }
+
+    @Override
+    public long length() {
+      return bytes.length;
+    }
+  }
+
+  // ---------------------------------------------------------------- canvas
+
+  private static void draw(BufferedImage canvas, BufferedImage piece, Rectangle target, boolean blend) {
+    Graphics2D g = canvas.createGraphics();
+    try {
+      g.setComposite(blend ? AlphaComposite.SrcOver : AlphaComposite.Src);
+      g.drawImage(piece, target.x, target.y, target.width, target.height, null);
+    } finally {
+      g.dispose();
+    }
+  }
+
+  private static void clear(BufferedImage canvas, Rectangle target) {
+    Graphics2D g = canvas.createGraphics();
+    try {
+      g.setComposite(AlphaComposite.Clear);
+      g.fillRect(target.x, target.y, target.width, target.height);
+    } finally {
+      g.dispose();
+    }
+  }
+
+  private static BufferedImage copy(BufferedImage src) {
+    BufferedImage dst = new BufferedImage(src.getWidth(), src.getHeight(), src.getType());
+    System.arraycopy(Pixels.data(src), 0, Pixels.data(dst), 0, Pixels.data(src).length);
+    return dst;
+  }
+
+  /**
+   * Receives composited frames on one canvas: the first makes every still variant, and every frame is
+   * scaled and appended to each animated variant's encoder.
+   */
+  private static final class Animator {
+    private final SourceInfo source;
+    private final List<VariantSpec> specs;
+    private final Map<VariantSpec, Rendered> done;
+    private final List<VariantSpec> animated = new ArrayList<>();
+    private final List<Encoders.Animation> encoders = new ArrayList<>();
+    BufferedImage canvas;
+    private int index;
+
+    Animator(SourceInfo source, Geometry g, List<VariantSpec> specs, RenderLimits limits,
+      Map<VariantSpec, Rendered> done, int loops) throws IOException {
+      this.source = source;
+      this.specs = specs;
+      this.done = done;
+      this.canvas = new BufferedImage(g.decoded, g.decoded, BufferedImage.TYPE_INT_ARGB_PRE);
+      for (VariantSpec spec : specs) {
+        if (animates(source, spec, limits) && !animated.contains(spec)) {
+          animated.add(spec);
+          encoders.add(Encoders.animation(spec.format(), spec.size(), loops));
+        }
+      }
+    }
+
+    boolean animating() {
+      return !animated.isEmpty();
+    }
+
+    void frame(int delayMs) throws IOException {
+      BufferedImage oriented = Pixels.orient(copy(canvas), source.orientation());
+      Pixels.Pyramid pyramid = new Pixels.Pyramid(oriented);
+      for (int i = 0; i < animated.size(); i++) {
+        encoders.get(i).add(pyramid.get(animated.get(i).size()), delayMs);
+      }
+      if (index++ == 0) {
+        List<VariantSpec> stills = new ArrayList<>();
+        for (VariantSpec spec : specs) {
+          if (!animated.contains(spec)) {
+            stills.add(spec);
+          }
+        }
+        JavaRenderer.stills(oriented, stills, done);
+      }
+    }
+
+    void finish() throws IOException {
+      try {
+        for (int i = 0; i < animated.size(); i++) {
+          VariantSpec spec = animated.get(i);
+          done.put(spec, new Rendered(spec, encoders.get(i).finish(), spec.size(), spec.size(), true));
+        }
+      } finally {
+        encoders.forEach(Encoders.Animation::close);
+      }
+    }
+  }
+
+  /** Where a frame rectangle (source pixels) lands: the part inside the centre square, and its place on the canvas. */
+  private record Placement(Rectangle source, Rectangle target) {
+  }
+
+  /**
+   * The centre square ({@code x}, {@code y}, {@code side}) and the subsampling {@code sub} that brings
+   * it to {@code decoded} = ceil(side / sub) ≤ 2 × the largest target per side (never below the target
+   * unless the original itself is smaller).
+   */
+  record Geometry(int x, int y, int side, int sub, int decoded) {
+    static Geometry of(SourceInfo info, int largest) {
+      int side = Math.min(info.width(), info.height());
+      int sub = Math.max(1, (int) Math.ceil(side / (2.0 * largest)));
+      return new Geometry((info.width() - side) / 2, (info.height() - side) / 2, side, sub,
+        (side + sub - 1) / sub);
+    }
+
+    /** The part of {@code frame} inside the square, in frame coordinates, and its canvas rectangle; null if none. */
+    Placement place(Rectangle frame) {
+      Rectangle inside = frame.intersection(new Rectangle(x, y, side, side));
+      if (inside.isEmpty()) {
+        return null;
+      }
+      int x0 = Math.floorDiv(inside.x - x, sub);
+      int y0 = Math.floorDiv(inside.y - y, sub);
+      int x1 = Math.min(decoded, ceilDiv(inside.x + inside.width - x, sub));
+      int y1 = Math.min(decoded, ceilDiv(inside.y + inside.height - y, sub));
+      Rectangle source = new Rectangle(inside.x - frame.x, inside.y - frame.y, inside.width, inside.height);
+      return new Placement(source, new Rectangle(x0, y0, Math.max(1, x1 - x0), Math.max(1, y1 - y0)));
+    }
+
+    private static int ceilDiv(int a, int b) {
+      return -Math.floorDiv(-a, b);
+    }
+  }
+}

@@ -1,0 +1,501 @@
+package io.avatarserver.variant;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.zip.CRC32;
+import java.util.zip.Deflater;
+import java.util.zip.DeflaterOutputStream;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.metadata.IIOMetadataNode;
+import javax.imageio.stream.ImageInputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.w3c.dom.Node;
+
+/**
+ * The pure-Java renderer on real files. The variant fixtures are 300×200 (the animated ones 120×80):
+ * blue outside the centre square, whose quadrants are red, green (top), yellow, magenta (bottom), so a
+ * sample of each quadrant checks crop, orientation and colour at once.
+ */
+class JavaRendererTest {
+
+  private static final int RED = 0xff0000;
+  private static final int GREEN = 0x00ff00;
+  private static final int YELLOW = 0xffff00;
+  private static final int MAGENTA = 0xff00ff;
+  private static final int BLUE = 0x0000ff;
+  private static final int WHITE = 0xffffff;
+
+  @TempDir
+  Path dir;
+
+  private final List<BufferedImage> decoded = new ArrayList<>();
+  private final JavaRenderer renderer = new JavaRenderer(decoded::add);
+
+  // ------------------------------------------------------------------ probe
+
+  @Test
+  void probeReadsHeadersWithoutDecoding() throws Exception {
+    assertEquals(new SourceInfo("image/jpeg", 300, 200, 1, 1), probe("variants/baseline.jpg"));
+    assertEquals(new SourceInfo("image/jpeg", 300, 200, 1, 1), probe("variants/progressive.jpg"));
+    assertEquals(new SourceInfo("image/jpeg", 200, 300, 1, 6), probe("variants/rotated6.jpg"));
+    assertEquals(new SourceInfo("image/png", 300, 200, 1, 1), probe("variants/deep16.png"));
+    assertEquals(new SourceInfo("image/gif", 120, 80, 3, 1), probe("variants/animated.gif"));
+    assertEquals(new SourceInfo("image/gif", 16, 16, 120, 1), probe("variants/many-frames.gif"));
+    assertEquals(new SourceInfo("image/webp", 300, 200, 1, 1), probe("variants/lossy.webp"));
+    assertEquals(new SourceInfo("image/webp", 300, 200, 1, 1), probe("variants/lossless.webp"));
+    assertEquals(new SourceInfo("image/webp", 120, 80, 3, 1), probe("variants/animated.webp"));
+    assertEquals(new SourceInfo("image/png", 100000, 100000, 1, 1), probe("hostile/pixel-flood-100000x100000.png"));
+    assertTrue(decoded.isEmpty(), "probing decodes nothing");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"hostile/random-bytes.bin", "hostile/script.svg", "hostile/html-as-png.png"})
+  void probeRefusesWhatIsNotAnImage(String fixture) {
+    assertThrows(RenderException.class, () -> probe(fixture));
+  }
+
+  // ------------------------------------------------------------------ every fixture, every format
+
+  @ParameterizedTest
+  @ValueSource(strings = {"baseline.jpg", "progressive.jpg", "cmyk.jpg", "rotated6.jpg", "palette.png",
+    "deep16.png", "static.gif", "lossy.webp"})
+  void everyFixtureRendersItsCentreSquareInEveryFormat(String fixture) throws Exception {
+    int tolerance = 40;
+    for (VariantFormat format : VariantFormat.values()) {
+      Rendered r = single("variants/" + fixture, new VariantSpec(64, format, false));
+      BufferedImage img = read(r.bytes());
+      assertEquals(64, img.getWidth(), fixture + " as " + format);
+      assertEquals(64, img.getHeight(), fixture + " as " + format);
+      assertEquals(64, r.width());
+      assertFalse(r.animated());
+      if (!fixture.equals("palette.png")) {
+        assertColour(img, 16, 16, RED, tolerance, fixture + " as " + format);
+      }
+      assertColour(img, 48, 16, GREEN, tolerance, fixture + " as " + format);
+      assertColour(img, 16, 48, YELLOW, tolerance, fixture + " as " + format);
+      assertColour(img, 48, 48, MAGENTA, tolerance, fixture + " as " + format);
+      assertNotBlueEdges(img, fixture + " as " + format);
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"variants/rotated6.jpg", "variants/rotated6.webp"})
+  void exifOrientationIsAppliedToTheVariant(String fixture) throws Exception {
+    assertEquals(6, probe(fixture).orientation());
+    // Stored turned a quarter to the left, tagged 6: displayed, red is top-left (green when ignored).
+    for (VariantFormat format : List.of(VariantFormat.PNG, VariantFormat.WEBP)) {
+      BufferedImage img = read(single(fixture, new VariantSpec(64, format, false)).bytes());
+      assertColour(img, 4, 4, RED, 40, "top-left");
+      assertColour(img, 59, 4, GREEN, 40, "top-right");
+      assertColour(img, 4, 59, YELLOW, 40, "bottom-left");
+      assertColour(img, 59, 59, MAGENTA, 40, "bottom-right");
+    }
+  }
+
+  @Test
+  void alphaIsKeptInPngAndWebpAndFlattenedOnWhiteInJpeg() throws Exception {
+    for (String fixture : List.of("variants/alpha.png", "variants/palette.png", "variants/lossless.webp")) {
+      BufferedImage png = read(single(fixture, new VariantSpec(64, VariantFormat.PNG, false)).bytes());
+      assertEquals(0, png.getRGB(16, 16) >>> 24, fixture + ": transparent quadrant in PNG");
+      assertEquals(0xff, png.getRGB(48, 48) >>> 24, fixture);
+      BufferedImage webp = read(single(fixture, new VariantSpec(64, VariantFormat.WEBP, false)).bytes());
+      assertTrue((webp.getRGB(16, 16) >>> 24) < 16, fixture + ": transparent quadrant in WebP");
+      assertColour(webp, 48, 48, MAGENTA, 40, fixture);
+      BufferedImage jpeg = read(single(fixture, new VariantSpec(64, VariantFormat.JPEG, false)).bytes());
+      assertColour(jpeg, 16, 16, WHITE, 20, fixture + ": transparent on white in JPEG");
+      assertColour(jpeg, 48, 48, MAGENTA, 40, fixture);
+      BufferedImage gif = read(single(fixture, new VariantSpec(64, VariantFormat.GIF, false)).bytes());
+      assertEquals(0, gif.getRGB(16, 16) >>> 24, fixture + ": transparent quadrant in GIF");
+    }
+  }
+
+  @Test
+  void greyscaleStaysGreyAndKeepsItsLevels() throws Exception {
+    BufferedImage original = ImageIO.read(fixture("variants/gray.png").toFile());
+    int expected = original.getRaster().getSample(75, 50, 0); // the red quadrant's grey
+    BufferedImage img = read(single("variants/gray.png", new VariantSpec(64, VariantFormat.PNG, false)).bytes());
+    int rgb = img.getRGB(16, 16);
+    int r = rgb >> 16 & 0xff;
+    assertEquals(r, rgb >> 8 & 0xff);
+    assertEquals(r, rgb & 0xff);
+    assertTrue(Math.abs(r - expected) <= 2, "grey level " + r + " for " + expected);
+  }
+
+  @Test
+  void smallerOriginalsAreScaledUpToTheExactSize() throws Exception {
+    Rendered r = single("images/avatar-64.gif", new VariantSpec(200, VariantFormat.PNG, false));
+    BufferedImage img = read(r.bytes());
+    assertEquals(200, img.getWidth());
+    assertEquals(200, img.getHeight());
+  }
+
+  // ------------------------------------------------------------------ metadata
+
+  @ParameterizedTest
+  @ValueSource(strings = {"images/gps-tagged.jpg", "variants/rotated6.jpg", "images/avatar-200.png"})
+  void variantsCarryNoMetadata(String fixture) throws Exception {
+    for (VariantFormat format : VariantFormat.values()) {
+      byte[] bytes = single(fixture, new VariantSpec(48, format, false)).bytes();
+      String latin = new String(bytes, StandardCharsets.ISO_8859_1);
+      assertFalse(latin.contains("Exif"), fixture + " as " + format + ": EXIF");
+      assertFalse(latin.contains("http://ns.adobe.com/xap"), fixture + " as " + format + ": XMP");
+      switch (format) {
+        case JPEG -> assertEquals(List.of(0xE0), jpegAppMarkers(bytes), fixture + ": only the JFIF APP0");
+        case PNG -> {
+          List<String> chunks = pngChunks(bytes);
+          for (String banned : List.of("tEXt", "zTXt", "iTXt", "eXIf", "iCCP", "tIME")) {
+            assertFalse(chunks.contains(banned), fixture + ": PNG chunk " + banned + " in " + chunks);
+          }
+        }
+        case WEBP -> {
+          assertFalse(latin.contains("EXIF"), fixture + ": WebP EXIF chunk");
+          assertFalse(latin.contains("XMP "), fixture + ": WebP XMP chunk");
+          assertFalse(latin.contains("ICCP"), fixture + ": WebP ICC chunk");
+        }
+        case GIF -> assertFalse(latin.contains("XMP DataXMP"), fixture + ": GIF XMP");
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ one decode, several sizes
+
+  @Test
+  void severalSizesComeFromOneDecodeInTheOrderAsked() throws Exception {
+    Path file = fixture("images/large-1200.jpg");
+    List<VariantSpec> specs = List.of(new VariantSpec(64, VariantFormat.WEBP, false),
+      new VariantSpec(256, VariantFormat.JPEG, false), new VariantSpec(32, VariantFormat.PNG, false),
+      new VariantSpec(128, VariantFormat.GIF, false));
+    List<Rendered> out = renderer.render(file, renderer.probe(file, "image/jpeg"), specs, RenderLimits.DEFAULT);
+    assertEquals(1, decoded.size(), "one decode for every size");
+    assertTrue(decoded.get(0).getWidth() <= 512 && decoded.get(0).getWidth() >= 256, "decoded " + decoded.get(0).getWidth());
+    assertEquals(specs.size(), out.size());
+    for (int i = 0; i < specs.size(); i++) {
+      assertEquals(specs.get(i), out.get(i).spec());
+      BufferedImage img = read(out.get(i).bytes());
+      assertEquals(specs.get(i).size(), img.getWidth());
+      assertEquals(specs.get(i).size(), img.getHeight());
+    }
+  }
+
+  @Test
+  void aPixelBombDecodesOnlyASubsampledSquare() throws Exception {
+    Path bomb = dir.resolve("bomb.png");
+    writeBlankRgbaPng(bomb, 4096, 4096);
+    assertTrue(Files.size(bomb) < 100_000, "a small file: " + Files.size(bomb));
+    SourceInfo info = renderer.probe(bomb, "image/png");
+    assertEquals(4096L * 4096, info.pixels());
+
+    List<Rendered> out = renderer.render(bomb, info, List.of(new VariantSpec(64, VariantFormat.PNG, false),
+      new VariantSpec(32, VariantFormat.WEBP, false)), RenderLimits.DEFAULT);
+    assertEquals(1, decoded.size());
+    BufferedImage raster = decoded.get(0);
+    assertTrue(raster.getWidth() <= 128 && raster.getHeight() <= 128,
+      "decoded " + raster.getWidth() + "x" + raster.getHeight() + ", not 4096x4096");
+    assertTrue(raster.getWidth() >= 64);
+    assertEquals(64, read(out.get(0).bytes()).getWidth());
+    assertEquals(32, read(out.get(1).bytes()).getWidth());
+
+    decoded.clear();
+    renderer.render(bomb, info, List.of(new VariantSpec(256, VariantFormat.JPEG, false)), RenderLimits.DEFAULT);
+    assertTrue(decoded.get(0).getWidth() <= 512 && decoded.get(0).getHeight() <= 512);
+  }
+
+  @Test
+  void aLargeWebpIsCroppedAndScaledByLibwebp() throws Exception {
+    // 1200×1200 WebP made here from the JPEG fixture through the renderer itself.
+    Path big = dir.resolve("big.webp");
+    Files.write(big, single("images/large-1200.jpg", new VariantSpec(1200, VariantFormat.WEBP, false)).bytes());
+    decoded.clear();
+    Rendered r = single(big, new VariantSpec(100, VariantFormat.PNG, false));
+    assertEquals(100, read(r.bytes()).getWidth());
+    assertTrue(decoded.get(0).getWidth() <= 200, "decoded " + decoded.get(0).getWidth());
+  }
+
+  @Test
+  void beyondTheSourcePixelLimitIsRefusedBeforeDecoding() throws Exception {
+    for (String fixture : List.of("hostile/pixel-flood-100000x100000.png", "hostile/pixel-flood-65535x8191.gif",
+      "hostile/pixel-flood-16384.webp")) {
+      Path file = fixture(fixture);
+      RenderException e = assertThrows(RenderException.class, () -> renderer.render(file,
+        renderer.probe(file, null), List.of(new VariantSpec(64, VariantFormat.PNG, false)), RenderLimits.DEFAULT),
+        fixture);
+      assertTrue(e.getMessage().contains("more than"), e.getMessage());
+    }
+    assertTrue(decoded.isEmpty());
+    // The engine checks the header itself: an info understating the size does not get past it.
+    Path file = fixture("variants/baseline.jpg");
+    SourceInfo lie = new SourceInfo("image/jpeg", 10, 10, 1, 1);
+    assertThrows(RenderException.class, () -> renderer.render(file, lie,
+      List.of(new VariantSpec(64, VariantFormat.PNG, false)), new RenderLimits(300 * 200 - 1, 100, 1 << 20)));
+  }
+
+  @Test
+  void aGifFrameBeyondTheSourcePixelLimitIsRefusedEvenOnASmallCanvas() throws Exception {
+    // A 16×16 screen whose only frame claims 20000×20000 pixels (its LZW data is just clear + end).
+    byte[] gif = {'G', 'I', 'F', '8', '9', 'a', 16, 0, 16, 0, (byte) 0x80, 0, 0, 0, 0, 0, -1, -1, -1,
+      0x2C, 0, 0, 0, 0, 0x20, 0x4E, 0x20, 0x4E, 0, 2, 1, 0x2C, 0, 0x3B};
+    Path file = dir.resolve("tall-frame.gif");
+    Files.write(file, gif);
+    SourceInfo info = renderer.probe(file, "image/gif");
+    assertEquals(new SourceInfo("image/gif", 16, 16, 1, 1), info);
+    RenderException e = assertThrows(RenderException.class, () -> renderer.render(file, info,
+      List.of(new VariantSpec(16, VariantFormat.GIF, true)), new RenderLimits(1 << 20, 100, 1 << 20)));
+    assertTrue(e.getMessage().contains("20000x20000"), e.getMessage());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"hostile/truncated.jpg", "hostile/fifty-bytes.png", "variants/alpha.png", "variants/animated.gif",
+    "variants/lossy.webp", "variants/progressive.jpg"})
+  void truncatedFilesAreRefused(String fixture) throws Exception {
+    byte[] whole = Files.readAllBytes(fixture(fixture));
+    Path cut = dir.resolve("cut");
+    Files.write(cut, fixture.startsWith("hostile") ? whole : Arrays.copyOf(whole, whole.length * 2 / 3));
+    assertThrows(RenderException.class, () -> {
+      SourceInfo info = renderer.probe(cut, null);
+      renderer.render(cut, info, List.of(new VariantSpec(64, VariantFormat.PNG, false)), RenderLimits.DEFAULT);
+    }, fixture);
+  }
+
+  @Test
+  void garbageAfterAValidHeaderIsRefused() throws Exception {
+    for (String fixture : List.of("variants/alpha.png", "variants/baseline.jpg", "variants/lossy.webp")) {
+      byte[] bytes = Files.readAllBytes(fixture(fixture));
+      byte[] junk = new byte[bytes.length];
+      new java.util.Random(19).nextBytes(junk);
+      int keep = fixture.endsWith(".webp") ? 30 : fixture.endsWith(".png") ? 33 : 200;
+      System.arraycopy(bytes, 0, junk, 0, keep);
+      Path file = dir.resolve("junk");
+      Files.write(file, junk);
+      assertThrows(RenderException.class, () -> renderer.render(file, renderer.probe(file, null),
+        List.of(new VariantSpec(64, VariantFormat.PNG, false)), RenderLimits.DEFAULT), fixture);
+    }
+  }
+
+  // ------------------------------------------------------------------ animation
+
+  @ParameterizedTest
+  @ValueSource(strings = {"variants/animated.gif", "variants/animated.webp"})
+  void animationIsKeptUnderTheCapWithFramesCompositedDelaysAndLoop(String fixture) throws Exception {
+    Rendered gif = single(fixture, new VariantSpec(64, VariantFormat.GIF, false));
+    assertTrue(gif.animated());
+    List<Frame> frames = gifFrames(gif.bytes());
+    assertEquals(3, frames.size());
+    for (Frame f : frames) {
+      assertEquals(64, f.image.getWidth());
+      assertEquals(100, f.delayMs);
+    }
+    assertTrue(new String(gif.bytes(), StandardCharsets.ISO_8859_1).contains("NETSCAPE2.0"), "loop count kept");
+    // Centre square of the 120×80 canvas is x 20..100: frame 2 adds green at 50..70 x 30..50 (centre),
+    // frame 3 blue at 10..30 x 10..30 (partly inside, at the left), and frame 2's green stays.
+    assertColour(frames.get(0).image, 32, 32, RED, 40, "frame 1");
+    assertColour(frames.get(1).image, 32, 32, GREEN, 40, "frame 2 centre");
+    assertColour(frames.get(1).image, 4, 4, RED, 40, "frame 2 corner");
+    assertColour(frames.get(2).image, 3, 16, BLUE, 40, "frame 3 left");
+    assertColour(frames.get(2).image, 32, 32, GREEN, 40, "frame 3 keeps frame 2");
+
+    Rendered webp = single(fixture, new VariantSpec(64, VariantFormat.WEBP, false));
+    assertTrue(webp.animated());
+    Path out = dir.resolve("out.webp");
+    Files.write(out, webp.bytes());
+    ImageHeaders.WebpLayout layout = ImageHeaders.webpLayout(out);
+    assertEquals(new SourceInfo("image/webp", 64, 64, 3, 1), layout.info());
+    assertEquals(0, layout.loops());
+    for (ImageHeaders.WebpFrame f : layout.frames()) {
+      assertEquals(64, f.width());
+      assertEquals(100, f.durationMs());
+    }
+    // Its frames decode (by libwebp) to what the GIF shows.
+    List<Frame> again = gifFrames(single(out, new VariantSpec(64, VariantFormat.GIF, false)).bytes());
+    assertColour(again.get(1).image, 32, 32, GREEN, 40, "WebP frame 2");
+    assertColour(again.get(2).image, 3, 16, BLUE, 40, "WebP frame 3");
+  }
+
+  @Test
+  void theFirstFrameAboveTheCapForStillFormatsAndOnRequest() throws Exception {
+    Rendered many = single("variants/many-frames.gif", new VariantSpec(16, VariantFormat.GIF, false));
+    assertFalse(many.animated(), "120 frames > 100");
+    assertEquals(1, gifFrames(many.bytes()).size());
+    assertColour(read(many.bytes()), 8, 8, BLUE, 10, "first frame");
+
+    Path file = fixture("variants/animated.gif");
+    SourceInfo info = renderer.probe(file, "image/gif");
+    // 3 frames of 64² = 12288 pixels: one pixel less is over the cap.
+    List<Rendered> out = renderer.render(file, info, List.of(new VariantSpec(64, VariantFormat.GIF, false),
+      new VariantSpec(32, VariantFormat.GIF, false)), new RenderLimits(1 << 20, 100, 3 * 64 * 64 - 1));
+    assertFalse(out.get(0).animated());
+    assertEquals(1, gifFrames(out.get(0).bytes()).size());
+    assertTrue(out.get(1).animated(), "3 × 32² is under the cap");
+    assertEquals(3, gifFrames(out.get(1).bytes()).size());
+
+    Rendered first = single("variants/animated.gif", new VariantSpec(64, VariantFormat.GIF, true));
+    assertFalse(first.animated());
+    assertEquals(1, gifFrames(first.bytes()).size());
+    Rendered png = single("variants/animated.webp", new VariantSpec(64, VariantFormat.PNG, false));
+    assertFalse(png.animated());
+    assertColour(read(png.bytes()), 32, 32, RED, 40, "first frame of the WebP");
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private SourceInfo probe(String fixture) throws Exception {
+    return renderer.probe(fixture(fixture), null);
+  }
+
+  private Rendered single(String fixture, VariantSpec spec) throws Exception {
+    return single(fixture(fixture), spec);
+  }
+
+  private Rendered single(Path file, VariantSpec spec) throws Exception {
+    List<Rendered> out = renderer.render(file, renderer.probe(file, null), List.of(spec), RenderLimits.DEFAULT);
+    assertEquals(1, out.size());
+    assertNotNull(out.get(0).bytes());
+    return out.get(0);
+  }
+
+  private Path fixture(String name) throws IOException {
+    Path file = dir.resolve(name.replace('/', '_'));
+    if (!Files.exists(file)) {
+      try (InputStream in = JavaRendererTest.class.getResourceAsStream("/fixtures/" + name)) {
+        assertNotNull(in, name);
+        Files.copy(in, file);
+      }
+    }
+    return file;
+  }
+
+  private static BufferedImage read(byte[] bytes) throws IOException {
+    BufferedImage img = ImageIO.read(new ByteArrayInputStream(bytes));
+    assertNotNull(img, "decodable output");
+    return img;
+  }
+
+  private static void assertColour(BufferedImage img, int x, int y, int rgb, int tolerance, String what) {
+    int p = img.getRGB(x, y);
+    for (int shift = 0; shift <= 16; shift += 8) {
+      int got = p >> shift & 0xff;
+      int want = rgb >> shift & 0xff;
+      assertTrue(Math.abs(got - want) <= tolerance,
+        what + String.format(": pixel (%d,%d) is %06x, expected about %06x", x, y, p & 0xffffff, rgb));
+    }
+  }
+
+  private static void assertNotBlueEdges(BufferedImage img, String what) {
+    for (int y = 0; y < img.getHeight(); y += 7) {
+      for (int x : new int[] {0, img.getWidth() - 1}) {
+        int p = img.getRGB(x, y);
+        boolean blue = (p & 0xff) > 160 && (p >> 16 & 0xff) < 100 && (p >> 8 & 0xff) < 100;
+        assertFalse(blue, what + ": blue (outside the centre square) at " + x + "," + y);
+      }
+    }
+  }
+
+  private record Frame(BufferedImage image, int delayMs) {
+  }
+
+  /** A GIF's frames as the JDK decodes them (each output frame is a full canvas), with their delays. */
+  private static List<Frame> gifFrames(byte[] gif) throws IOException {
+    List<Frame> frames = new ArrayList<>();
+    try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(gif))) {
+      ImageReader reader = ImageIO.getImageReadersByFormatName("gif").next();
+      reader.setInput(in);
+      int n = reader.getNumImages(true);
+      for (int i = 0; i < n; i++) {
+        IIOMetadataNode root = (IIOMetadataNode) reader.getImageMetadata(i).getAsTree("javax_imageio_gif_image_1.0");
+        int delay = 0;
+        for (Node c = root.getFirstChild(); c != null; c = c.getNextSibling()) {
+          if (c.getNodeName().equals("GraphicControlExtension")) {
+            delay = Integer.parseInt(c.getAttributes().getNamedItem("delayTime").getNodeValue()) * 10;
+          }
+        }
+        frames.add(new Frame(reader.read(i), delay));
+      }
+      reader.dispose();
+    }
+    return frames;
+  }
+
+  private static List<Integer> jpegAppMarkers(byte[] b) {
+    List<Integer> markers = new ArrayList<>();
+    int i = 2;
+    while (i + 4 <= b.length && (b[i] & 0xff) == 0xFF) {
+      int m = b[i + 1] & 0xff;
+      if (m == 0xDA) {
+        break;
+      }
+      if (m >= 0xE0 && m <= 0xEF || m == 0xFE) {
+        markers.add(m);
+      }
+      i += 2 + ((b[i + 2] & 0xff) << 8 | (b[i + 3] & 0xff));
+    }
+    return markers;
+  }
+
+  private static List<String> pngChunks(byte[] b) {
+    List<String> chunks = new ArrayList<>();
+    int i = 8;
+    while (i + 8 <= b.length) {
+      int len = (b[i] & 0xff) << 24 | (b[i + 1] & 0xff) << 16 | (b[i + 2] & 0xff) << 8 | (b[i + 3] & 0xff);
+      chunks.add(new String(b, i + 4, 4, StandardCharsets.ISO_8859_1));
+      i += 12 + len;
+    }
+    return chunks;
+  }
+
+  /** A transparent RGBA PNG written row by row: 64 MiB of pixels in a file of about 65 KB. */
+  static void writeBlankRgbaPng(Path file, int width, int height) throws IOException {
+    try (OutputStream out = Files.newOutputStream(file)) {
+      out.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
+      java.nio.ByteBuffer ihdr = java.nio.ByteBuffer.allocate(13).putInt(width).putInt(height)
+        .put((byte) 8).put((byte) 6).put((byte) 0).put((byte) 0).put((byte) 0);
+      chunk(out, "IHDR", ihdr.array());
+      java.io.ByteArrayOutputStream idat = new java.io.ByteArrayOutputStream();
+      try (DeflaterOutputStream z = new DeflaterOutputStream(idat, new Deflater(9))) {
+        byte[] row = new byte[1 + width * 4];
+        for (int y = 0; y < height; y++) {
+          z.write(row);
+        }
+      }
+      chunk(out, "IDAT", idat.toByteArray());
+      chunk(out, "IEND", new byte[0]);
+    }
+  }
+
+  private static void chunk(OutputStream out, String type, byte[] data) throws IOException {
+    byte[] t = type.getBytes(StandardCharsets.ISO_8859_1);
+    out.write(java.nio.ByteBuffer.allocate(4).putInt(data.length).array());
+    out.write(t);
+    out.write(data);
+    CRC32 crc = new CRC32();
+    crc.update(t);
+    crc.update(data);
+    out.write(java.nio.ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+  }
+
+  @Test
+  void theBombHelperWritesAValidPng() throws Exception {
+    Path small = dir.resolve("small.png");
+    writeBlankRgbaPng(small, 8, 4);
+    BufferedImage img = ImageIO.read(small.toFile());
+    assertArrayEquals(new int[] {8, 4}, new int[] {img.getWidth(), img.getHeight()});
+  }
+}
