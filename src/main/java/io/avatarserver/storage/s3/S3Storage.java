@@ -22,6 +22,11 @@ import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
+import software.amazon.awssdk.http.nio.netty.SdkEventLoopGroup;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.util.concurrent.TimeUnit;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.S3AsyncClientBuilder;
@@ -70,15 +75,17 @@ public final class S3Storage implements AvatarStorage {
   private final Vertx vertx;
   private final S3AsyncClient client;
   private final S3Presigner presigner;
+  private final EventLoopGroup eventLoops;
   private final String bucket;
   private final String prefix;
   private final Duration presign;
   private final LocalDirectoryStorage staging;
   private volatile long downUntilNanos;
 
-  S3Storage(Vertx vertx, S3AsyncClient client, S3Presigner presigner, ServerConfig.S3 config,
-            LocalDirectoryStorage staging) {
+  S3Storage(Vertx vertx, S3AsyncClient client, S3Presigner presigner, EventLoopGroup eventLoops,
+            ServerConfig.S3 config, LocalDirectoryStorage staging) {
     this.vertx = vertx;
+    this.eventLoops = eventLoops;
     this.client = client;
     this.presigner = presigner;
     this.bucket = config.bucket();
@@ -93,6 +100,12 @@ public final class S3Storage implements AvatarStorage {
       throw new IllegalArgumentException("storage.backend s3 needs storage.s3Bucket");
     }
     DefaultCredentialsProvider credentials = DefaultCredentialsProvider.builder().build();
+    // The client's own event loops (it must not run on Vert.x's), shut down by close() without the
+    // default quiet period of two seconds.
+    // (The SDK knows the event loop group classes of Netty 4.1 only: NioEventLoopGroup, deprecated in 4.2.)
+    @SuppressWarnings("deprecation")
+    EventLoopGroup eventLoops = new io.netty.channel.nio.NioEventLoopGroup(
+      Math.max(2, Runtime.getRuntime().availableProcessors()), new DefaultThreadFactory("avatar-s3", true));
     boolean whenRequired = config.checksum().equals("when_required");
     S3AsyncClientBuilder builder = S3AsyncClient.builder()
       .region(Region.of(config.region()))
@@ -103,6 +116,7 @@ public final class S3Storage implements AvatarStorage {
       .responseChecksumValidation(whenRequired ? ResponseChecksumValidation.WHEN_REQUIRED
         : ResponseChecksumValidation.WHEN_SUPPORTED)
       .httpClientBuilder(NettyNioAsyncHttpClient.builder()
+        .eventLoopGroup(SdkEventLoopGroup.create(eventLoops, NioSocketChannel::new))
         .connectionTimeout(Duration.ofMillis(Math.min(config.attemptTimeoutMillis(), 10_000)))
         .maxConcurrency(256))
       .overrideConfiguration(o -> o
@@ -119,7 +133,7 @@ public final class S3Storage implements AvatarStorage {
     }
     // The staging directory is all this backend keeps locally: it stands in for the avatars directory too.
     LocalDirectoryStorage staging = new LocalDirectoryStorage(vertx, tmpDir, tmpDir);
-    return new S3Storage(vertx, builder.build(), presigner.build(), config, staging);
+    return new S3Storage(vertx, builder.build(), presigner.build(), eventLoops, config, staging);
   }
 
   /** Creates the staging directory and checks that the bucket answers; call once before use. */
@@ -136,6 +150,7 @@ public final class S3Storage implements AvatarStorage {
     return vertx.executeBlocking(() -> {
       client.close();
       presigner.close();
+      eventLoops.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();
       return null;
     }, false);
   }
