@@ -76,6 +76,7 @@ public final class S3Storage implements AvatarStorage {
   private final S3AsyncClient client;
   private final S3Presigner presigner;
   private final EventLoopGroup eventLoops;
+  private final DefaultCredentialsProvider credentials;
   private final String bucket;
   private final String prefix;
   private final Duration presign;
@@ -83,7 +84,8 @@ public final class S3Storage implements AvatarStorage {
   private volatile long downUntilNanos;
 
   S3Storage(Vertx vertx, S3AsyncClient client, S3Presigner presigner, EventLoopGroup eventLoops,
-            ServerConfig.S3 config, LocalDirectoryStorage staging) {
+            DefaultCredentialsProvider credentials, ServerConfig.S3 config, LocalDirectoryStorage staging) {
+    this.credentials = credentials;
     this.vertx = vertx;
     this.eventLoops = eventLoops;
     this.client = client;
@@ -99,7 +101,8 @@ public final class S3Storage implements AvatarStorage {
     if (config.bucket().isEmpty()) {
       throw new IllegalArgumentException("storage.backend s3 needs storage.s3Bucket");
     }
-    DefaultCredentialsProvider credentials = DefaultCredentialsProvider.builder().build();
+    // Credentials that expire (a role's) are refreshed in the background, never on a caller's thread.
+    DefaultCredentialsProvider credentials = DefaultCredentialsProvider.builder().asyncCredentialUpdateEnabled(true).build();
     // The client's own event loops (it must not run on Vert.x's), shut down by close() without the
     // default quiet period of two seconds.
     // (The SDK knows the event loop group classes of Netty 4.1 only: NioEventLoopGroup, deprecated in 4.2.)
@@ -133,14 +136,28 @@ public final class S3Storage implements AvatarStorage {
     }
     // The staging directory is all this backend keeps locally: it stands in for the avatars directory too.
     LocalDirectoryStorage staging = new LocalDirectoryStorage(vertx, tmpDir, tmpDir);
-    return new S3Storage(vertx, builder.build(), presigner.build(), eventLoops, config, staging);
+    return new S3Storage(vertx, builder.build(), presigner.build(), eventLoops, credentials, config, staging);
   }
 
-  /** Creates the staging directory and checks that the bucket answers; call once before use. */
+  /**
+   * Creates the staging directory and makes the client's first call, to the bucket, on a worker: that
+   * one loads and initialises much of the SDK and resolves the credentials (which may read files or ask
+   * an instance metadata service), none of which may happen on an event loop. Call once before use.
+   */
   public Future<Void> init() {
-    return staging.init().compose(v -> {
+    Context context = vertx.getOrCreateContext();
+    return staging.init().compose(v -> vertx.executeBlocking(() -> {
+      try {
+        credentials.resolveCredentials();
+      } catch (RuntimeException e) {
+        LOG.warn("no AWS credentials found (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the default chain): {}",
+          e.getMessage());
+      }
+      return client.headBucket(b -> b.bucket(bucket));
+    }, false)).compose(head -> {
       // A store that is down at start is reported by /health/ready, not a reason to refuse to start.
-      storeReachable().onFailure(err -> LOG.warn("object store not reachable at start: {}", err.getMessage()));
+      Future.fromCompletionStage(head, context)
+        .onFailure(err -> LOG.warn("object store not reachable at start: {}", describe(unwrap(err))));
       return Future.succeededFuture();
     });
   }
@@ -150,6 +167,7 @@ public final class S3Storage implements AvatarStorage {
     return vertx.executeBlocking(() -> {
       client.close();
       presigner.close();
+      credentials.close();
       eventLoops.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();
       return null;
     }, false);
