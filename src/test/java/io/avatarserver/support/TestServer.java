@@ -253,6 +253,16 @@ public final class TestServer implements AutoCloseable {
     return TestS3.byEndpoint(server.config().storage().s3().endpoint());
   }
 
+  /** The key (as the rows name it) of a stored avatar that {@link #avatarFiles} listed, whichever the backend. */
+  public String storedKey(Path file) {
+    if (onS3()) {
+      ServerConfig.S3 s3 = server.config().storage().s3();
+      String name = s3().file(s3.bucket(), "").relativize(file).toString();
+      return name.substring(s3.prefix().length());
+    }
+    return avatarsDir().relativize(file).toString();
+  }
+
   /** Every stored key (as the rows name them), whichever the backend. */
   public List<String> storedKeys() {
     if (onS3()) {
