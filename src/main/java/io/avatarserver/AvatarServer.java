@@ -100,7 +100,12 @@ public final class AvatarServer {
     Future<Void> storageReady;
     java.util.function.Supplier<Future<Void>> closeStorage;
     if (config.storage().isS3()) {
-      S3Storage s3 = S3Storage.create(vertx, config.storage().s3(), config.storage().tmpDir());
+      S3Storage s3;
+      try {
+        s3 = S3Storage.create(vertx, config.storage().s3(), config.storage().tmpDir());
+      } catch (RuntimeException e) {
+        return Future.failedFuture(e);
+      }
       storage = s3;
       storageReady = s3.init();
       closeStorage = s3::close;

@@ -159,7 +159,7 @@ class SettingTableTest {
   @Test
   @DisplayName("Keys are section.camelCase and unique, every default is allowed, every setting documented")
   void shape() {
-    Pattern key = Pattern.compile("[a-z]+\\.[a-z][a-zA-Z]*");
+    Pattern key = Pattern.compile("[a-z]+\\.[a-z][a-zA-Z0-9]*");
     Set<String> keys = new HashSet<>();
     for (Setting setting : Setting.values()) {
       assertTrue(key.matcher(setting.key()).matches(), setting.key());

@@ -99,7 +99,8 @@ public final class S3Storage implements AvatarStorage {
   /** The object store of {@code config}, uploads staged in {@code tmpDir}. Credentials: the default AWS chain. */
   public static S3Storage create(Vertx vertx, ServerConfig.S3 config, Path tmpDir) {
     if (config.bucket().isEmpty()) {
-      throw new IllegalArgumentException("storage.backend s3 needs storage.s3Bucket");
+      throw new io.avatarserver.config.ConfigException("storage.backend = \"s3\" needs storage.s3Bucket"
+        + " (AVATAR_STORAGE_S3_BUCKET), the name of an existing bucket");
     }
     // Credentials that expire (a role's) are refreshed in the background, never on a caller's thread.
     DefaultCredentialsProvider credentials = DefaultCredentialsProvider.builder().asyncCredentialUpdateEnabled(true).build();

@@ -186,6 +186,16 @@ class S3StorageTest {
     assertEquals(List.of(), seen);
   }
 
+  @Test
+  @DisplayName("The s3 backend without a bucket refuses to start, in one line naming the setting")
+  void bucketRequired(Vertx vertx, @TempDir Path other) {
+    ServerConfig.S3 config = new ServerConfig.S3(s3.endpoint(), "us-east-1", "", "", true, "when_supported", 2, 5000,
+      2000, 0);
+    io.avatarserver.config.ConfigException refused = assertThrows(io.avatarserver.config.ConfigException.class,
+      () -> S3Storage.create(vertx, config, other));
+    assertTrue(refused.getMessage().contains("storage.s3Bucket"), refused.getMessage());
+  }
+
   private static <T> T onContext(Vertx vertx, java.util.function.Supplier<T> value) {
     Promise<T> promise = Promise.promise();
     vertx.runOnContext(v -> promise.complete(value.get()));
