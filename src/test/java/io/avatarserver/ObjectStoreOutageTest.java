@@ -79,6 +79,11 @@ class ObjectStoreOutageTest extends ServerTestBase {
       assertTrue(response.contains("storage-unavailable"), response);
     }
 
+    // Reading is refused the same way while the store is away.
+    HttpResponse<byte[]> read = server.get("/users/" + user + "/avatar");
+    assertRefused(read, 503, "storage-unavailable");
+    assertEquals("5", read.headers().firstValue("Retry-After").orElse(""));
+
     HttpResponse<byte[]> ready = server.get("/health/ready");
     assertEquals(503, ready.statusCode());
     String storage = TestServer.json(ready).getJsonObject("checks").getString("storage");

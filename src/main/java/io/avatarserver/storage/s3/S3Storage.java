@@ -69,6 +69,8 @@ public final class S3Storage implements AvatarStorage {
   public static final long RETRY_AFTER_SECONDS = 5;
   /** Objects handed to the sweep at once (one page of a listing). */
   private static final int SCAN_PAGE = 500;
+  /** HEAD requests in flight at once when the sweep asks which keys are absent. */
+  private static final int ABSENT_BATCH = 16;
   /** Stored objects never change under their key: caches may keep them for good. */
   static final String CACHE_CONTROL = "public, max-age=31536000, immutable";
 
@@ -239,6 +241,20 @@ public final class S3Storage implements AvatarStorage {
 
   @Override
   public Future<List<String>> absent(List<String> keys) {
+    // A HEAD per key, ABSENT_BATCH at a time: a page of the sweep does not flood the connection pool.
+    List<String> absent = new ArrayList<>();
+    Future<Void> chain = Future.succeededFuture();
+    for (int from = 0; from < keys.size(); from += ABSENT_BATCH) {
+      List<String> batch = keys.subList(from, Math.min(keys.size(), from + ABSENT_BATCH));
+      chain = chain.compose(v -> absentOf(batch)).map(found -> {
+        absent.addAll(found);
+        return null;
+      });
+    }
+    return chain.map(v -> absent);
+  }
+
+  private Future<List<String>> absentOf(List<String> keys) {
     Context context = vertx.getOrCreateContext();
     List<Future<Boolean>> checks = new ArrayList<>();
     for (String key : keys) {
