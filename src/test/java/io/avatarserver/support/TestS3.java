@@ -29,6 +29,9 @@ public final class TestS3 implements AutoCloseable {
   public static final String ACCESS_KEY = "avatar-test-access";
   public static final String SECRET_KEY = "avatar-test-secret-0123456789";
 
+  /** The start of the line printed when this JVM's shared store starts; .ci/run can read it. */
+  public static final String MARKER = "S3 for the tests: ";
+
   private static TestS3 shared;
   private static final java.util.Map<String, TestS3> BY_ENDPOINT = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -47,6 +50,7 @@ public final class TestS3 implements AutoCloseable {
   public static synchronized TestS3 shared() {
     if (shared == null) {
       shared = startNew();
+      System.out.println(MARKER + "s3proxy at " + shared.endpoint());
       TestS3 stopping = shared;
       Runtime.getRuntime().addShutdownHook(new Thread(stopping::close));
     }
