@@ -126,6 +126,31 @@ class ObjectStoreOutageTest extends ServerTestBase {
     assertArrayEquals(Images.stored(first), server.get("/users/" + user + "/avatar").body());
   }
 
+  @Test
+  @DisplayName("A server started while the store is down refuses uploads before their body, is not ready, and recovers when the store is back")
+  void downAtStart(Vertx vertx) {
+    long user = server.createUser("down-at-start");
+    byte[] body = Bodies.fixture("images/avatar-200.png");
+    store.stop();
+    try (TestServer second = server.sibling(vertx, new JsonObject())) {
+      try (RawHttp raw = new RawHttp(second.port())) {
+        raw.write(second.putHead(user, "image/png", "Content-Length: " + body.length, "Expect: 100-continue\r\n"));
+        String response = raw.readResponse();
+        assertEquals(503, RawHttp.status(response), response);
+        assertTrue(response.contains("storage-unavailable"), response);
+      }
+      assertEquals(503, second.get("/health/ready").statusCode());
+      assertEquals(List.of(), second.stagedFiles());
+
+      store.start();
+      HttpResponse<byte[]> ready = Eventually.await(() -> second.get("/health/ready"), r -> r.statusCode() == 200,
+        Duration.ofSeconds(30));
+      assertEquals(200, ready.statusCode(), () -> new String(ready.body()));
+      assertEquals(201, second.put(user, "image/png", body).statusCode());
+    }
+    assertArrayEquals(Images.stored(body), server.get("/users/" + user + "/avatar").body());
+  }
+
   private static JsonObject info(long user) {
     HttpResponse<byte[]> response = server.get("/users/" + user + "/avatar/info");
     assertEquals(200, response.statusCode());

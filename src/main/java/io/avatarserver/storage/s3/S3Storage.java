@@ -159,8 +159,9 @@ public final class S3Storage implements AvatarStorage {
       return client.headBucket(b -> b.bucket(bucket));
     }, false)).compose(head -> {
       // A store that is down at start is reported by /health/ready, not a reason to refuse to start.
+      // Until it answers, uploads are refused before their body is read, as after any failure.
       Future.fromCompletionStage(head, context)
-        .onFailure(err -> LOG.warn("object store not reachable at start: {}", describe(unwrap(err))));
+        .onFailure(err -> translate("reach at start", bucket, err));
       return Future.succeededFuture();
     });
   }
