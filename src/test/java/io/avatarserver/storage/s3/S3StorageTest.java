@@ -94,6 +94,25 @@ class S3StorageTest {
   }
 
   @Test
+  @DisplayName("With storage.s3Checksum when_required (stores that refuse the SDK's own checksums) the SHA-256 is still sent and verified")
+  void checksumWhenRequired(Vertx vertx, @TempDir Path other) throws Exception {
+    ServerConfig.S3 config = new ServerConfig.S3(s3.endpoint(), "us-east-1", bucket, "", true, "when_required",
+      2, 5000, 2000, 0);
+    S3Storage required = S3Storage.create(vertx, config, other.resolve("tmp"));
+    try {
+      required.init().await();
+      byte[] bytes = random(20_000);
+      Throwable failure = assertThrows(Throwable.class, () -> publish(required, 8, bytes, sha256(random(11))));
+      assertEquals(Failure.STORAGE_UNAVAILABLE, assertInstanceOf(AvatarException.class, failure).failure());
+      assertEquals(List.of(), s3.keys(bucket));
+      String key = publish(required, 8, bytes, sha256(bytes));
+      assertArrayEquals(bytes, Files.readAllBytes(s3.file(bucket, key)));
+    } finally {
+      required.close().await();
+    }
+  }
+
+  @Test
   @DisplayName("A PUT never replaces an object: If-None-Match: * makes the store refuse an existing key (412)")
   void noOverwrite() throws Exception {
     byte[] first = random(5000);
