@@ -12,7 +12,9 @@ import io.avatarserver.http.ApiRouter;
 import io.avatarserver.http.HttpServerVerticle;
 import io.avatarserver.limits.RateLimiter;
 import io.avatarserver.limits.UploadSlots;
+import io.avatarserver.avatar.AvatarStorage;
 import io.avatarserver.storage.LocalDirectoryStorage;
+import io.avatarserver.storage.s3.S3Storage;
 import io.avatarserver.upload.AvatarUploads;
 import io.avatarserver.upload.UploadLimits;
 import io.avatarserver.upload.WriteBudget;
@@ -54,6 +56,7 @@ public final class AvatarServer {
   private final Vertx vertx;
   private final ServerConfig config;
   private final AvatarRepository repository;
+  private final java.util.function.Supplier<Future<Void>> closeStorage;
   private final AvatarUploads uploads;
   private final Sweeper sweeper;
   private final List<HttpServerVerticle> verticles;
@@ -68,13 +71,15 @@ public final class AvatarServer {
   private final long sweepTimer;
   private Future<Void> stopping;
 
-  private AvatarServer(Vertx vertx, ServerConfig config, AvatarRepository repository, AvatarUploads uploads,
+  private AvatarServer(Vertx vertx, ServerConfig config, AvatarRepository repository,
+                       java.util.function.Supplier<Future<Void>> closeStorage, AvatarUploads uploads,
                        Sweeper sweeper, List<HttpServerVerticle> verticles, List<HttpServerVerticle> managementVerticles,
                        AtomicBoolean draining, String deploymentId, String managementDeploymentId, long evictor,
                        long sweepTimer) {
     this.vertx = vertx;
     this.config = config;
     this.repository = repository;
+    this.closeStorage = closeStorage;
     this.uploads = uploads;
     this.sweeper = sweeper;
     this.verticles = verticles;
@@ -98,7 +103,25 @@ public final class AvatarServer {
    */
   public static Future<AvatarServer> start(Vertx vertx, ServerConfig config, PrometheusMeterRegistry registry) {
     ServerMetrics metrics = new ServerMetrics(registry);
-    LocalDirectoryStorage storage = new LocalDirectoryStorage(vertx, config.storage().avatarsDir(), config.storage().tmpDir());
+    AvatarStorage storage;
+    Future<Void> storageReady;
+    java.util.function.Supplier<Future<Void>> closeStorage;
+    if (config.storage().isS3()) {
+      S3Storage s3;
+      try {
+        s3 = S3Storage.create(vertx, config.storage().s3(), config.storage().tmpDir());
+      } catch (RuntimeException e) {
+        return Future.failedFuture(e);
+      }
+      storage = s3;
+      storageReady = s3.init();
+      closeStorage = s3::close;
+    } else {
+      LocalDirectoryStorage local = new LocalDirectoryStorage(vertx, config.storage().avatarsDir(), config.storage().tmpDir());
+      storage = local;
+      storageReady = local.init();
+      closeStorage = Future::succeededFuture;
+    }
     AvatarRepository repository = repository(vertx, config);
     AvatarUploads uploads = new AvatarUploads(vertx, repository, storage, uploadLimits(config.upload()),
       config.upload().writeBudgetBytes() == 0 ? WriteBudget.ofHeap() : new WriteBudget(config.upload().writeBudgetBytes()),
@@ -117,7 +140,7 @@ public final class AvatarServer {
     AtomicBoolean draining = new AtomicBoolean();
     Sweeper sweeper = new Sweeper(storage, repository, Duration.ofSeconds(config.storage().sweepGraceSeconds()),
       Clock.systemUTC());
-    return storage.init()
+    return storageReady
       // Before the listeners open, no upload of this process owns a staging file: all are a crashed run's.
       .compose(v -> sweeper.removeEarlierRunsStaging())
       .compose(v -> vertx.executeBlocking(() -> JwtSecret.resolve(config.auth().jwtSecret(), config.storage().dataDir())))
@@ -156,15 +179,19 @@ public final class AvatarServer {
         sweeper.sweep();
         long interval = config.storage().sweepIntervalSeconds();
         long sweepTimer = interval == 0 ? -1 : vertx.setPeriodic(interval * 1000, t -> sweeper.sweep());
-        AvatarServer server = new AvatarServer(vertx, config, repository, uploads, sweeper, List.copyOf(verticles),
-          List.copyOf(managementVerticles), draining, id, managementDeployment.get(), evictor, sweepTimer);
+        AvatarServer server = new AvatarServer(vertx, config, repository, closeStorage, uploads, sweeper,
+          List.copyOf(verticles), List.copyOf(managementVerticles), draining, id, managementDeployment.get(), evictor,
+          sweepTimer);
         if (config.management().separate()) {
           LOG.info("metrics and health on http://{}:{} (not on the API port)", config.management().host(),
             server.managementPort());
         }
         return server;
       })
-      .onFailure(err -> repository.close());
+      .onFailure(err -> {
+        repository.close();
+        closeStorage.get();
+      });
   }
 
   /** The limits the upload pipeline is held to, from the {@code upload} section of the configuration. */
@@ -263,6 +290,7 @@ public final class AvatarServer {
       .transform(ar -> vertx.undeploy(deploymentId))
       .transform(ar -> managementDeploymentId == null ? Future.<Void>succeededFuture() : vertx.undeploy(managementDeploymentId))
       .transform(ar -> repository.close())
+      .transform(ar -> closeStorage.get())
       .onComplete(ar -> LOG.info("avatar-server stopped"));
     return stopping;
   }

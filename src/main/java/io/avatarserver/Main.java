@@ -60,8 +60,9 @@ public final class Main {
       System.exit(1);
       return;
     }
-    LOG.info("avatar-server listening on http://localhost:{} (transport: {}, data: {}, database: {})", server.port(),
-      vertx.isNativeTransportEnabled() ? "epoll" : "nio", config.storage().dataDir(),
+    LOG.info("avatar-server listening on http://localhost:{} (transport: {}, data: {}, storage: {}, database: {})",
+      server.port(), vertx.isNativeTransportEnabled() ? "epoll" : "nio", config.storage().dataDir(),
+      config.storage().isS3() ? "S3 bucket " + config.storage().s3().bucket() : "local files",
       config.database().isPostgres() ? "PostgreSQL" : "embedded H2");
     // SIGTERM (and Ctrl-C): drain gracefully, then exit 0. Handling the signal ourselves, rather than in a
     // shutdown hook alone, is what lets the exit status say "stopped cleanly" instead of 143.

@@ -40,7 +40,7 @@ class MissingObjectTest extends ServerTestBase {
     long user = server.createUser("lost");
     assertEquals(201, server.put(user, "image/jpeg", Bodies.fixture("images/avatar-256.jpg")).statusCode());
     Path file = server.avatarFiles(user).get(0);
-    String key = server.avatarsDir().relativize(file).toString();
+    String key = server.storedKey(file);
     Files.delete(file);
 
     ListAppender<ILoggingEvent> appender = new ListAppender<>();

@@ -10,8 +10,8 @@ import java.util.function.Function;
  * Where avatar bytes live. An upload is written to a {@link StagedObject} first and becomes a stored
  * object under a new, never reused key only by {@link StagedObject#publish}; stored objects are never
  * overwritten, so a reader of a key always sees complete bytes. It speaks keys, bytes
- * and streams, never a protocol. Today a local directory; an S3-compatible object store and resized
- * variants plug in here later.
+ * and streams, never a protocol. A local directory ({@code storage.LocalDirectoryStorage}) or an
+ * S3-compatible object store ({@code storage.s3.S3Storage}).
  */
 public interface AvatarStorage {
 
@@ -23,8 +23,9 @@ public interface AvatarStorage {
   Future<StagedObject> stage(long ownerId);
 
   /**
-   * Opens the stored object {@code key} for reading; the caller closes what it gets.
-   * Fails with {@link ObjectMissingException} when no object has that key.
+   * Opens the stored object {@code key} for reading; the caller closes what it gets. That may also be
+   * a {@link StoredContent.Redirect} to where the client fetches the bytes itself (whose existence is
+   * then not checked). Fails with {@link ObjectMissingException} when no object has that key.
    */
   Future<StoredContent> open(String key);
 

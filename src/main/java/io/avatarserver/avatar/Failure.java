@@ -39,7 +39,9 @@ public enum Failure {
   /** The metadata database cannot be reached or failed. */
   DATABASE_UNAVAILABLE,
   /** The storage has no space left. */
-  STORAGE_FULL;
+  STORAGE_FULL,
+  /** The storage (an object store) cannot be reached, is too slow or refuses to store now. */
+  STORAGE_UNAVAILABLE;
 
   public AvatarException exception(String detail) {
     return new AvatarException(this, detail, 0);

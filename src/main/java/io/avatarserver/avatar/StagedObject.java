@@ -30,6 +30,15 @@ public interface StagedObject extends WriteStream<Buffer> {
    */
   Future<String> publish(String extension);
 
+  /**
+   * As {@link #publish(String)}, told the lower-case hex SHA-256 of the bytes as stored (the upload
+   * pipeline computed it while writing them): a backend that sends the bytes on has the receiver
+   * verify them against it.
+   */
+  default Future<String> publish(String extension, String sha256) {
+    return publish(extension);
+  }
+
   /** Deletes the staged bytes, waiting for writes in flight first. Succeeds when nothing is left. */
   Future<Void> discard();
 }

@@ -8,10 +8,10 @@ import java.nio.channels.FileChannel;
 
 /**
  * A stored object opened for reading: its length, and its bytes either as a local file that can be
- * sent without copying them through the JVM ({@link LocalFile}) or as a stream ({@link Streamed}, for a
- * backend such as an object store). Whoever opened it closes it, sent or not; closing twice is harmless.
+ * sent without copying them through the JVM ({@link LocalFile}), as a stream ({@link Streamed}, for a
+ * backend such as an object store), or not at all: a URL the client fetches them from ({@link Redirect}). Whoever opened it closes it, sent or not; closing twice is harmless.
  */
-public sealed interface StoredContent permits StoredContent.LocalFile, StoredContent.Streamed {
+public sealed interface StoredContent permits StoredContent.LocalFile, StoredContent.Streamed, StoredContent.Redirect {
 
   /** The number of bytes. */
   long length();
@@ -36,6 +36,21 @@ public sealed interface StoredContent permits StoredContent.LocalFile, StoredCon
     @Override
     public void close() {
       release.run();
+    }
+  }
+
+  /**
+   * The bytes are at {@code uri} (an object store's presigned URL), for the client to fetch; its length is
+   * not known here ({@code -1}). Holds nothing.
+   */
+  record Redirect(java.net.URI uri) implements StoredContent {
+    @Override
+    public long length() {
+      return -1;
+    }
+
+    @Override
+    public void close() {
     }
   }
 }

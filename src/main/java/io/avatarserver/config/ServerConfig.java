@@ -86,11 +86,22 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
    * @param sweepIntervalSeconds the sweep runs at start and then this often; 0 = at start only
    * @param minFreeBytes         {@code /health/ready} reports DOWN below this much free space
    */
-  public record Storage(Path dataDir, long sweepGraceSeconds, long sweepIntervalSeconds, long minFreeBytes) {
+  public record Storage(Path dataDir, long sweepGraceSeconds, long sweepIntervalSeconds, long minFreeBytes,
+                        String backend, S3 s3) {
     public Storage {
       STORAGE_SWEEP_GRACE_SECONDS.require(sweepGraceSeconds);
       STORAGE_SWEEP_INTERVAL_SECONDS.require(sweepIntervalSeconds);
       STORAGE_MIN_FREE_BYTES.require(minFreeBytes);
+      STORAGE_BACKEND.require(backend);
+    }
+
+    /** The local backend. */
+    public Storage(Path dataDir, long sweepGraceSeconds, long sweepIntervalSeconds, long minFreeBytes) {
+      this(dataDir, sweepGraceSeconds, sweepIntervalSeconds, minFreeBytes, "local", S3.DEFAULTS);
+    }
+
+    public boolean isS3() {
+      return backend.equals("s3");
     }
 
 
@@ -100,6 +111,44 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
 
     public Path tmpDir() {
       return dataDir.resolve("tmp");
+    }
+  }
+
+  /**
+   * The S3-compatible object store, used when {@code storage.backend} is {@code s3}.
+   *
+   * @param endpoint            the store's URL; empty = AWS S3 in {@code region}
+   * @param region              the region requests are signed for
+   * @param bucket              the bucket, which must exist
+   * @param prefix              put before every key
+   * @param pathStyle           bucket in the path rather than the host name
+   * @param checksum            {@code when_supported} or {@code when_required}: the SDK's own request checksums
+   * @param maxAttempts         tries of one call, the first included
+   * @param apiTimeoutMillis    longest time of one call, all tries included
+   * @param attemptTimeoutMillis longest time of one try
+   * @param presignSeconds      a GET answers 302 to a URL signed for this long; 0 = streamed through
+   */
+  public record S3(String endpoint, String region, String bucket, String prefix, boolean pathStyle, String checksum,
+                   int maxAttempts, long apiTimeoutMillis, long attemptTimeoutMillis, long presignSeconds) {
+    public static final S3 DEFAULTS = new S3((String) STORAGE_S3_ENDPOINT.defaultValue(),
+      (String) STORAGE_S3_REGION.defaultValue(), (String) STORAGE_S3_BUCKET.defaultValue(),
+      (String) STORAGE_S3_PREFIX.defaultValue(), (Boolean) STORAGE_S3_PATH_STYLE.defaultValue(),
+      (String) STORAGE_S3_CHECKSUM.defaultValue(), Math.toIntExact((Long) STORAGE_S3_MAX_ATTEMPTS.defaultValue()),
+      (Long) STORAGE_S3_API_TIMEOUT_MILLIS.defaultValue(), (Long) STORAGE_S3_ATTEMPT_TIMEOUT_MILLIS.defaultValue(),
+      (Long) STORAGE_S3_PRESIGN_SECONDS.defaultValue());
+
+    public S3 {
+      endpoint = endpoint == null ? "" : endpoint.trim();
+      prefix = prefix == null ? "" : prefix;
+      STORAGE_S3_ENDPOINT.require(endpoint);
+      STORAGE_S3_REGION.require(region);
+      STORAGE_S3_BUCKET.require(bucket);
+      STORAGE_S3_PREFIX.require(prefix);
+      STORAGE_S3_CHECKSUM.require(checksum);
+      STORAGE_S3_MAX_ATTEMPTS.require(maxAttempts);
+      STORAGE_S3_API_TIMEOUT_MILLIS.require(apiTimeoutMillis);
+      STORAGE_S3_ATTEMPT_TIMEOUT_MILLIS.require(attemptTimeoutMillis);
+      STORAGE_S3_PRESIGN_SECONDS.require(presignSeconds);
     }
   }
 
@@ -226,7 +275,11 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
         v.integer(HTTP_MAX_HEADER_BYTES), v.integer(HTTP_MAX_HEADERS), v.whole(HTTP_LINGER_MILLIS),
         v.integer(HTTP_SHUTDOWN_SECONDS), v.flag(HTTP_PAGE)),
       new Storage(Path.of(v.text(STORAGE_DATA_DIR)).toAbsolutePath().normalize(), v.whole(STORAGE_SWEEP_GRACE_SECONDS),
-        v.whole(STORAGE_SWEEP_INTERVAL_SECONDS), v.whole(STORAGE_MIN_FREE_BYTES)),
+        v.whole(STORAGE_SWEEP_INTERVAL_SECONDS), v.whole(STORAGE_MIN_FREE_BYTES), v.text(STORAGE_BACKEND),
+        new S3(v.text(STORAGE_S3_ENDPOINT), v.text(STORAGE_S3_REGION), v.text(STORAGE_S3_BUCKET),
+          v.text(STORAGE_S3_PREFIX), v.flag(STORAGE_S3_PATH_STYLE), v.text(STORAGE_S3_CHECKSUM),
+          v.integer(STORAGE_S3_MAX_ATTEMPTS), v.whole(STORAGE_S3_API_TIMEOUT_MILLIS),
+          v.whole(STORAGE_S3_ATTEMPT_TIMEOUT_MILLIS), v.whole(STORAGE_S3_PRESIGN_SECONDS))),
       new Database(v.text(DATABASE_URL), v.integer(DATABASE_POOL_SIZE), v.integer(DATABASE_CACHE_SECONDS),
         v.integer(DATABASE_CACHE_ENTRIES)),
       new Upload(v.whole(UPLOAD_MAX_BYTES), v.integer(UPLOAD_MIN_BYTES), v.integer(UPLOAD_MULTIPART_OVERHEAD),

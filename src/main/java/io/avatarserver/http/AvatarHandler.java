@@ -40,7 +40,8 @@ final class AvatarHandler {
           return notModified(ctx, avatar);
         }
         if (request.method() == HttpMethod.HEAD) {
-          return headers(ctx, avatar).putHeader(HttpHeaders.CONTENT_LENGTH, String.valueOf(avatar.size())).end();
+          return headers(ctx, avatar).putHeader(HttpHeaders.CONTENT_LENGTH, String.valueOf(avatar.size()))
+            .putHeader(HttpHeaders.ACCEPT_RANGES, "bytes").end();
         }
         return avatars.open(avatar).compose(opened -> send(ctx, opened));
       })
@@ -96,17 +97,53 @@ final class AvatarHandler {
       content.close();
       return notModified(ctx, avatar);
     }
-    HttpServerResponse response = headers(ctx, avatar);
+    if (content instanceof StoredContent.Redirect redirect) {
+      // The store serves the bytes; the signed URL expires, so the redirect itself is not cached.
+      return ctx.response().setStatusCode(302)
+        .putHeader(HttpHeaders.LOCATION, redirect.uri().toString())
+        .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
+        .end();
+    }
+    long size = content.length();
+    ByteRange range = range(ctx.request(), avatar, size);
+    if (range.unsatisfiable()) {
+      content.close();
+      ctx.response().putHeader(HttpHeaders.CONTENT_RANGE, "bytes */" + size);
+      return Future.failedFuture(Problem.RANGE_NOT_SATISFIABLE.exception(
+        "The avatar has " + size + " bytes; the requested range starts beyond them"));
+    }
+    HttpServerResponse response = headers(ctx, avatar).putHeader(HttpHeaders.ACCEPT_RANGES, "bytes");
+    long offset = range.whole() ? 0 : range.start();
+    long length = range.whole() ? size : range.length();
+    if (!range.whole()) {
+      response.setStatusCode(206).putHeader(HttpHeaders.CONTENT_RANGE, range.contentRange(size));
+    }
     Future<Void> sent;
     if (content instanceof StoredContent.LocalFile file) {
       // Zero copy: Netty transfers from the channel; sendFile does not close it, close() does.
-      sent = response.sendFile(file.channel(), 0, file.length());
+      sent = response.sendFile(file.channel(), offset, length);
     } else {
       StoredContent.Streamed streamed = (StoredContent.Streamed) content;
-      response.putHeader(HttpHeaders.CONTENT_LENGTH, String.valueOf(streamed.length()));
-      sent = streamed.stream().pipeTo(response);
+      response.putHeader(HttpHeaders.CONTENT_LENGTH, String.valueOf(length));
+      sent = (range.whole() ? streamed.stream() : new RangeReadStream(streamed.stream(), offset, length)).pipeTo(response);
     }
     return sent.onComplete(ar -> content.close());
+  }
+
+  /**
+   * The single byte range a GET asks for, when it applies: not after an {@code If-Range} that names
+   * another version (§13.1.5: then the whole current representation).
+   */
+  private static ByteRange range(HttpServerRequest request, Avatar avatar, long size) {
+    String header = request.getHeader("Range");
+    if (header == null) {
+      return ByteRange.WHOLE;
+    }
+    String ifRange = request.getHeader("If-Range");
+    if (ifRange != null && !ifRange.trim().equals(etag(avatar))) {
+      return ByteRange.WHOLE;
+    }
+    return ByteRange.of(header, size);
   }
 
   private static HttpServerResponse headers(RoutingContext ctx, Avatar avatar) {

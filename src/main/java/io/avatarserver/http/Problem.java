@@ -29,6 +29,7 @@ public enum Problem {
   EXPECTATION_FAILED(417, "expectation-failed", "Expectation failed"),
   UNSUPPORTED_MEDIA_TYPE(415, "unsupported-media-type", "Unsupported media type"),
   CONTENT_TYPE_MISMATCH(415, "content-type-mismatch", "Content does not match its declared type"),
+  RANGE_NOT_SATISFIABLE(416, "range-not-satisfiable", "Range not satisfiable"),
   AVATAR_TOO_SMALL(422, "avatar-too-small", "Avatar too small"),
   INVALID_IMAGE(422, "invalid-image", "Image refused"),
   TOO_MANY_REQUESTS(429, "too-many-requests", "Too many requests"),
@@ -36,6 +37,7 @@ public enum Problem {
   INTERNAL(500, "internal-error", "Internal server error"),
   SERVER_BUSY(503, "server-busy", "Server busy"),
   DATABASE_UNAVAILABLE(503, "database-unavailable", "Database unavailable"),
+  STORAGE_UNAVAILABLE(503, "storage-unavailable", "Storage unavailable"),
   INSUFFICIENT_STORAGE(507, "insufficient-storage", "Insufficient storage");
 
   private static final String TYPE_PREFIX = "urn:problem:avatar-server:";
@@ -82,6 +84,7 @@ public enum Problem {
       case BUSY -> SERVER_BUSY;
       case DATABASE_UNAVAILABLE -> DATABASE_UNAVAILABLE;
       case STORAGE_FULL -> INSUFFICIENT_STORAGE;
+      case STORAGE_UNAVAILABLE -> STORAGE_UNAVAILABLE;
     };
   }
 

@@ -9,7 +9,7 @@ import io.vertx.core.file.AsyncFile;
 import java.nio.file.Path;
 
 /** A staged upload in {@code tmp/}: an {@link AsyncFile} opened with create-new. */
-final class LocalStagedObject implements StagedObject {
+public final class LocalStagedObject implements StagedObject {
 
   private final LocalDirectoryStorage storage;
   private final long ownerId;
@@ -25,6 +25,11 @@ final class LocalStagedObject implements StagedObject {
     this.ownerId = ownerId;
     this.path = path;
     this.file = file;
+  }
+
+  /** The staging file, for a backend that sends it on rather than renaming it (the object store's). */
+  public Path path() {
+    return path;
   }
 
   @Override

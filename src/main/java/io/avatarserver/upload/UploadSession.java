@@ -114,7 +114,7 @@ public final class UploadSession {
    */
   public Future<SavedAvatar> finish(Future<Void> received) {
     return received
-      .compose(v -> staged.publish(sink.type().extension()))
+      .compose(v -> staged.publish(sink.type().extension(), sink.sha256()))
       .compose(key -> repository.saveAvatar(userId, new NewAvatar(key, sink.type().mediaType(), sink.storedSize(), sink.sha256(),
           sink.width(), sink.height()))
         .recover(err -> storage.delete(key).transform(ignored -> Future.failedFuture(err))))

@@ -40,6 +40,17 @@ class SettingTableTest {
     ACCESSORS.put(Setting.STORAGE_SWEEP_GRACE_SECONDS, c -> c.storage().sweepGraceSeconds());
     ACCESSORS.put(Setting.STORAGE_SWEEP_INTERVAL_SECONDS, c -> c.storage().sweepIntervalSeconds());
     ACCESSORS.put(Setting.STORAGE_MIN_FREE_BYTES, c -> c.storage().minFreeBytes());
+    ACCESSORS.put(Setting.STORAGE_BACKEND, c -> c.storage().backend());
+    ACCESSORS.put(Setting.STORAGE_S3_ENDPOINT, c -> c.storage().s3().endpoint());
+    ACCESSORS.put(Setting.STORAGE_S3_REGION, c -> c.storage().s3().region());
+    ACCESSORS.put(Setting.STORAGE_S3_BUCKET, c -> c.storage().s3().bucket());
+    ACCESSORS.put(Setting.STORAGE_S3_PREFIX, c -> c.storage().s3().prefix());
+    ACCESSORS.put(Setting.STORAGE_S3_PATH_STYLE, c -> c.storage().s3().pathStyle());
+    ACCESSORS.put(Setting.STORAGE_S3_CHECKSUM, c -> c.storage().s3().checksum());
+    ACCESSORS.put(Setting.STORAGE_S3_MAX_ATTEMPTS, c -> c.storage().s3().maxAttempts());
+    ACCESSORS.put(Setting.STORAGE_S3_API_TIMEOUT_MILLIS, c -> c.storage().s3().apiTimeoutMillis());
+    ACCESSORS.put(Setting.STORAGE_S3_ATTEMPT_TIMEOUT_MILLIS, c -> c.storage().s3().attemptTimeoutMillis());
+    ACCESSORS.put(Setting.STORAGE_S3_PRESIGN_SECONDS, c -> c.storage().s3().presignSeconds());
     ACCESSORS.put(Setting.DATABASE_URL, c -> c.database().url());
     ACCESSORS.put(Setting.DATABASE_POOL_SIZE, c -> c.database().poolSize());
     ACCESSORS.put(Setting.DATABASE_CACHE_SECONDS, c -> c.database().cacheSeconds());
@@ -83,6 +94,12 @@ class SettingTableTest {
       case AUTH_JWT_SECRET -> "0123456789abcdef0123456789abcdef";
       case MANAGEMENT_HOST -> "0.0.0.0";
       case MANAGEMENT_METRICS_TOKEN -> "a-metrics-token-of-24ch";
+      case STORAGE_BACKEND -> "s3";
+      case STORAGE_S3_ENDPOINT -> "http://127.0.0.1:9000";
+      case STORAGE_S3_REGION -> "eu-west-1";
+      case STORAGE_S3_BUCKET -> "avatars";
+      case STORAGE_S3_PREFIX -> "tenant/";
+      case STORAGE_S3_CHECKSUM -> "when_required";
       default -> {
         Object value = setting.defaultValue();
         if (value instanceof Boolean b) {
@@ -147,7 +164,7 @@ class SettingTableTest {
   @Test
   @DisplayName("Keys are section.camelCase and unique, every default is allowed, every setting documented")
   void shape() {
-    Pattern key = Pattern.compile("[a-z]+\\.[a-z][a-zA-Z]*");
+    Pattern key = Pattern.compile("[a-z]+\\.[a-z][a-zA-Z0-9]*");
     Set<String> keys = new HashSet<>();
     for (Setting setting : Setting.values()) {
       assertTrue(key.matcher(setting.key()).matches(), setting.key());

@@ -28,6 +28,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 public final class TestServer implements AutoCloseable {
 
+  /**
+   * The system property that picks the storage backend of the test servers: {@code local} (the default)
+   * or {@code s3} (an in-process S3 API server, {@link TestS3}, a bucket per server). Set by the Surefire
+   * execution; a test that sets {@code storage.backend} itself gets what it asked for.
+   */
+  public static final String STORAGE_PROPERTY = "avatar.test.storage";
+
+  /** Whether this execution runs the servers on the object store backend. */
+  public static boolean s3Backend() {
+    return "s3".equals(System.getProperty(STORAGE_PROPERTY, "local"));
+  }
+
   /** The signing secret of every test server; tokens are minted with it like the CLI does. */
   public static final String SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
 
@@ -86,6 +98,11 @@ public final class TestServer implements AutoCloseable {
     }
     TestDatabase database = TestDatabase.create(vertx, dataDir);
     String url = databaseUrl.apply(database);
+    if (s3Backend() && !overrides.getJsonObject("storage", new JsonObject()).containsKey("backend")) {
+      TestS3 s3 = TestS3.shared();
+      JsonObject storage = s3.settings(s3.newBucket()).mergeIn(overrides.getJsonObject("storage", new JsonObject()));
+      overrides = overrides.copy().put("storage", storage);
+    }
     AvatarServer server = AvatarServer.start(vertx, config(overrides, dataDir, url), registry).await();
     return new TestServer(server, database, dataDir, url, new Tokens(vertx, SECRET.getBytes(StandardCharsets.UTF_8)), true);
   }
@@ -96,6 +113,12 @@ public final class TestServer implements AutoCloseable {
    * pool can use too (PostgreSQL's; for H2, its TCP server's). Closing the sibling stops only it.
    */
   public TestServer sibling(Vertx vertx, JsonObject overrides) {
+    if (onS3() && !overrides.getJsonObject("storage", new JsonObject()).containsKey("backend")) {
+      ServerConfig.S3 s3 = server.config().storage().s3();
+      JsonObject storage = s3().settings(s3.bucket()).put("s3Prefix", s3.prefix())
+        .mergeIn(overrides.getJsonObject("storage", new JsonObject()));
+      overrides = overrides.copy().put("storage", storage);
+    }
     AvatarServer sibling = AvatarServer.start(vertx, config(overrides, dataDir, databaseUrl), newRegistry()).await();
     return new TestServer(sibling, database, dataDir, databaseUrl, tokens, false);
   }
@@ -220,17 +243,58 @@ public final class TestServer implements AutoCloseable {
     return server.config().storage().avatarsDir();
   }
 
+  /** Whether this server stores in an object store (s3) rather than local files. */
+  public boolean onS3() {
+    return server.config().storage().isS3();
+  }
+
+  /** The test store this server's objects are in; only {@link #onS3()}. */
+  public TestS3 s3() {
+    return TestS3.byEndpoint(server.config().storage().s3().endpoint());
+  }
+
+  /** The key (as the rows name it) of a stored avatar that {@link #avatarFiles} listed, whichever the backend. */
+  public String storedKey(Path file) {
+    if (onS3()) {
+      ServerConfig.S3 s3 = server.config().storage().s3();
+      String name = s3().file(s3.bucket(), "").relativize(file).toString();
+      return name.substring(s3.prefix().length());
+    }
+    return avatarsDir().relativize(file).toString();
+  }
+
+  /** Every stored key (as the rows name them), whichever the backend. */
+  public List<String> storedKeys() {
+    if (onS3()) {
+      String prefix = server.config().storage().s3().prefix();
+      return s3().keys(server.config().storage().s3().bucket()).stream()
+        .filter(k -> k.startsWith(prefix)).map(k -> k.substring(prefix.length())).toList();
+    }
+    return avatarFiles().stream().map(p -> avatarsDir().relativize(p).toString()).toList();
+  }
+
   public Path tmpDir() {
     return server.config().storage().tmpDir();
   }
 
-  /** Every stored avatar file. */
+  /**
+   * Every stored avatar, as a file: under the avatars directory, or for the object store the files its
+   * objects are kept in by the test store (so tests read and compare them alike).
+   */
   public List<Path> avatarFiles() {
+    if (onS3()) {
+      ServerConfig.S3 s3 = server.config().storage().s3();
+      return s3().files(s3.bucket(), s3.prefix() + "avatars/");
+    }
     return files(avatarsDir());
   }
 
-  /** The stored avatar files of one user (named {@code <userId>-<uuid>.<ext>}). */
+  /** The stored avatars of one user (files {@code <userId>-<uuid>.<ext>}, objects {@code avatars/<userId>/…}). */
   public List<Path> avatarFiles(long userId) {
+    if (onS3()) {
+      ServerConfig.S3 s3 = server.config().storage().s3();
+      return s3().files(s3.bucket(), s3.prefix() + "avatars/" + userId + "/");
+    }
     return avatarFiles().stream().filter(p -> p.getFileName().toString().startsWith(userId + "-")).toList();
   }
 

@@ -1,0 +1,421 @@
+package io.avatarserver.storage.s3;
+
+import io.avatarserver.avatar.AvatarStorage;
+import io.avatarserver.avatar.Failure;
+import io.avatarserver.avatar.ObjectMissingException;
+import io.avatarserver.avatar.StagedObject;
+import io.avatarserver.avatar.StoredContent;
+import io.avatarserver.config.ServerConfig;
+import io.avatarserver.storage.LocalDirectoryStorage;
+import io.avatarserver.storage.LocalStagedObject;
+import io.avatarserver.upload.image.ImageType;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.core.async.AsyncRequestBody;
+import software.amazon.awssdk.core.async.AsyncResponseTransformer;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
+import software.amazon.awssdk.http.nio.netty.SdkEventLoopGroup;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.util.concurrent.TimeUnit;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3AsyncClient;
+import software.amazon.awssdk.services.s3.S3AsyncClientBuilder;
+import software.amazon.awssdk.services.s3.S3Configuration;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.S3Object;
+import software.amazon.awssdk.services.s3.presigner.S3Presigner;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+
+/**
+ * Avatars as objects in an S3-compatible store (AWS S3, MinIO, Ceph, R2), through the SDK's async client on
+ * Netty. Uploads are staged in local files as for {@link LocalDirectoryStorage} (the very same staging),
+ * then stored by one PUT of the file with its length, its SHA-256 for the store to verify and
+ * {@code If-None-Match: *}, so that no object is ever overwritten. Keys are
+ * {@code avatars/{userId}/{uuid}.{ext}}, the object's name being {@code prefix} and the key.
+ * GETs stream the object with backpressure ({@link PublisherReadStream}) or, with {@code presignSeconds},
+ * answer a redirect to a presigned URL. When the store fails for reasons of its own (unreachable,
+ * too slow, 5xx), it is taken as down for {@link #RETRY_AFTER_SECONDS}: uploads are refused with
+ * {@code STORAGE_UNAVAILABLE} before their body is read, until that time passed or a health check
+ * reached the store.
+ */
+public final class S3Storage implements AvatarStorage {
+
+  private static final Logger LOG = LoggerFactory.getLogger(S3Storage.class);
+  /** What a refused upload is told to wait, and how long a failing store is taken as down. */
+  public static final long RETRY_AFTER_SECONDS = 5;
+  /** Objects handed to the sweep at once (one page of a listing). */
+  private static final int SCAN_PAGE = 500;
+  /** HEAD requests in flight at once when the sweep asks which keys are absent. */
+  private static final int ABSENT_BATCH = 16;
+  /** Stored objects never change under their key: caches may keep them for good. */
+  static final String CACHE_CONTROL = "public, max-age=31536000, immutable";
+
+  private final Vertx vertx;
+  private final S3AsyncClient client;
+  private final S3Presigner presigner;
+  private final EventLoopGroup eventLoops;
+  private final DefaultCredentialsProvider credentials;
+  private final String bucket;
+  private final String prefix;
+  private final Duration presign;
+  private final LocalDirectoryStorage staging;
+  private volatile long downUntilNanos;
+
+  S3Storage(Vertx vertx, S3AsyncClient client, S3Presigner presigner, EventLoopGroup eventLoops,
+            DefaultCredentialsProvider credentials, ServerConfig.S3 config, LocalDirectoryStorage staging) {
+    this.credentials = credentials;
+    this.vertx = vertx;
+    this.eventLoops = eventLoops;
+    this.client = client;
+    this.presigner = presigner;
+    this.bucket = config.bucket();
+    this.prefix = config.prefix();
+    this.presign = Duration.ofSeconds(config.presignSeconds());
+    this.staging = staging;
+  }
+
+  /** The object store of {@code config}, uploads staged in {@code tmpDir}. Credentials: the default AWS chain. */
+  public static S3Storage create(Vertx vertx, ServerConfig.S3 config, Path tmpDir) {
+    if (config.bucket().isEmpty()) {
+      throw new io.avatarserver.config.ConfigException("storage.backend = \"s3\" needs storage.s3Bucket"
+        + " (AVATAR_STORAGE_S3_BUCKET), the name of an existing bucket");
+    }
+    // Credentials that expire (a role's) are refreshed in the background, never on a caller's thread.
+    DefaultCredentialsProvider credentials = DefaultCredentialsProvider.builder().asyncCredentialUpdateEnabled(true).build();
+    // The client's own event loops (it must not run on Vert.x's), shut down by close() without the
+    // default quiet period of two seconds.
+    // (The SDK knows the event loop group classes of Netty 4.1 only: NioEventLoopGroup, deprecated in 4.2.)
+    @SuppressWarnings("deprecation")
+    EventLoopGroup eventLoops = new io.netty.channel.nio.NioEventLoopGroup(
+      Math.max(2, Runtime.getRuntime().availableProcessors()), new DefaultThreadFactory("avatar-s3", true));
+    boolean whenRequired = config.checksum().equals("when_required");
+    S3AsyncClientBuilder builder = S3AsyncClient.builder()
+      .region(Region.of(config.region()))
+      .credentialsProvider(credentials)
+      .forcePathStyle(config.pathStyle())
+      .requestChecksumCalculation(whenRequired ? RequestChecksumCalculation.WHEN_REQUIRED
+        : RequestChecksumCalculation.WHEN_SUPPORTED)
+      .responseChecksumValidation(whenRequired ? ResponseChecksumValidation.WHEN_REQUIRED
+        : ResponseChecksumValidation.WHEN_SUPPORTED)
+      .httpClientBuilder(NettyNioAsyncHttpClient.builder()
+        .eventLoopGroup(SdkEventLoopGroup.create(eventLoops, NioSocketChannel::new))
+        .connectionTimeout(Duration.ofMillis(Math.min(config.attemptTimeoutMillis(), 10_000)))
+        .maxConcurrency(256))
+      .overrideConfiguration(o -> o
+        .apiCallTimeout(Duration.ofMillis(config.apiTimeoutMillis()))
+        .apiCallAttemptTimeout(Duration.ofMillis(config.attemptTimeoutMillis()))
+        .retryStrategy(b -> b.maxAttempts(config.maxAttempts())));
+    S3Presigner.Builder presigner = S3Presigner.builder()
+      .region(Region.of(config.region()))
+      .credentialsProvider(credentials)
+      .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(config.pathStyle()).build());
+    if (!config.endpoint().isEmpty()) {
+      builder.endpointOverride(URI.create(config.endpoint()));
+      presigner.endpointOverride(URI.create(config.endpoint()));
+    }
+    // The staging directory is all this backend keeps locally: it stands in for the avatars directory too.
+    LocalDirectoryStorage staging = new LocalDirectoryStorage(vertx, tmpDir, tmpDir);
+    return new S3Storage(vertx, builder.build(), presigner.build(), eventLoops, credentials, config, staging);
+  }
+
+  /**
+   * Creates the staging directory and makes the client's first call, to the bucket, on a worker: that
+   * one loads and initialises much of the SDK and resolves the credentials (which may read files or ask
+   * an instance metadata service), none of which may happen on an event loop. Call once before use.
+   */
+  public Future<Void> init() {
+    Context context = vertx.getOrCreateContext();
+    return staging.init().compose(v -> vertx.executeBlocking(() -> {
+      try {
+        credentials.resolveCredentials();
+      } catch (RuntimeException e) {
+        LOG.warn("no AWS credentials found (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the default chain): {}",
+          e.getMessage());
+      }
+      return client.headBucket(b -> b.bucket(bucket));
+    }, false)).compose(head -> {
+      // A store that is down at start is reported by /health/ready, not a reason to refuse to start.
+      // Until it answers, uploads are refused before their body is read, as after any failure.
+      Future.fromCompletionStage(head, context)
+        .onFailure(err -> translate("reach at start", bucket, err));
+      return Future.succeededFuture();
+    });
+  }
+
+  /** Releases the client's connections and threads; on a worker, as closing waits for its event loops. */
+  public Future<Void> close() {
+    return vertx.executeBlocking(() -> {
+      client.close();
+      presigner.close();
+      credentials.close();
+      eventLoops.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();
+      return null;
+    }, false);
+  }
+
+  /** The object's name in the bucket. */
+  String objectName(String key) {
+    return prefix + key;
+  }
+
+  @Override
+  public Future<StagedObject> stage(long ownerId) {
+    long until = downUntilNanos;
+    if (until != 0 && System.nanoTime() - until < 0) {
+      // Before the body is read: a store known to be down would refuse it after.
+      return Future.failedFuture(unavailable());
+    }
+    return staging.stage(ownerId).map(file -> new S3StagedObject(this, (LocalStagedObject) file, ownerId));
+  }
+
+  /**
+   * Stores the durable file {@code file} under a new key: one PUT with its length, its SHA-256 (which
+   * the store verifies) and {@code If-None-Match: *}. Succeeds with the key once the store acknowledged.
+   */
+  Future<String> put(Path file, long ownerId, String extension, String sha256Hex) {
+    String key = "avatars/" + ownerId + "/" + UUID.randomUUID() + "." + extension;
+    return putObject(key, file, mediaType(extension), sha256Hex).map(v -> key);
+  }
+
+  /** One conditional PUT of {@code file} as {@code key}; never replaces an object. */
+  Future<Void> putObject(String key, Path file, String contentType, String sha256Hex) {
+    Context context = vertx.getOrCreateContext();
+    return vertx.fileSystem().props(file.toString()).compose(props -> {
+      String checksum = Base64.getEncoder().encodeToString(HexFormat.of().parseHex(sha256Hex));
+      return call(context, () -> client.putObject(b -> b.bucket(bucket).key(objectName(key))
+          .contentLength(props.size())
+          .contentType(contentType)
+          .cacheControl(CACHE_CONTROL)
+          .checksumSHA256(checksum)
+          .ifNoneMatch("*"),
+        AsyncRequestBody.fromFile(file)));
+    }).<Void>mapEmpty().recover(err -> Future.failedFuture(translate("store", key, err)));
+  }
+
+  @Override
+  public Future<StoredContent> open(String key) {
+    if (!presign.isZero()) {
+      URI uri;
+      try {
+        uri = presigner.presignGetObject(p -> p.signatureDuration(presign)
+          .getObjectRequest(g -> g.bucket(bucket).key(objectName(key)))).url().toURI();
+      } catch (Exception e) {
+        return Future.failedFuture(e);
+      }
+      return Future.succeededFuture(new StoredContent.Redirect(uri));
+    }
+    Context context = vertx.getOrCreateContext();
+    PublisherReadStream stream = new PublisherReadStream(context);
+    return call(context, () -> client.getObject(b -> b.bucket(bucket).key(objectName(key)),
+        AsyncResponseTransformer.toPublisher()))
+      .<StoredContent>map(response -> {
+        response.subscribe(stream);
+        return new StoredContent.Streamed(stream, response.response().contentLength(), stream::close);
+      })
+      .recover(err -> Future.failedFuture(unwrap(err) instanceof NoSuchKeyException
+        ? new ObjectMissingException(key) : translate("read", key, err)));
+  }
+
+  @Override
+  public Future<List<String>> absent(List<String> keys) {
+    // A HEAD per key, ABSENT_BATCH at a time: a page of the sweep does not flood the connection pool.
+    List<String> absent = new ArrayList<>();
+    Future<Void> chain = Future.succeededFuture();
+    for (int from = 0; from < keys.size(); from += ABSENT_BATCH) {
+      List<String> batch = keys.subList(from, Math.min(keys.size(), from + ABSENT_BATCH));
+      chain = chain.compose(v -> absentOf(batch)).map(found -> {
+        absent.addAll(found);
+        return null;
+      });
+    }
+    return chain.map(v -> absent);
+  }
+
+  private Future<List<String>> absentOf(List<String> keys) {
+    Context context = vertx.getOrCreateContext();
+    List<Future<Boolean>> checks = new ArrayList<>();
+    for (String key : keys) {
+      checks.add(call(context, () -> client.headObject(b -> b.bucket(bucket).key(objectName(key))))
+        .map(head -> false)
+        .recover(err -> isNotFound(err) ? Future.succeededFuture(true) : Future.failedFuture(translate("check", key, err))));
+    }
+    return Future.all(checks).map(all -> {
+      List<String> absent = new ArrayList<>();
+      for (int i = 0; i < keys.size(); i++) {
+        if (checks.get(i).result()) {
+          absent.add(keys.get(i));
+        }
+      }
+      return absent;
+    });
+  }
+
+  @Override
+  public Future<Void> delete(String key) {
+    Context context = vertx.getOrCreateContext();
+    // S3 answers a DELETE of a missing key with success, as this port wants.
+    return call(context, () -> client.deleteObject(b -> b.bucket(bucket).key(objectName(key))))
+      .<Void>mapEmpty().recover(err -> Future.failedFuture(translate("delete", key, err)));
+  }
+
+  @Override
+  public Future<Void> checkWritable() {
+    return staging.checkWritable().compose(v -> storeReachable());
+  }
+
+  /** The bucket answers; a success ends a down period at once. */
+  private Future<Void> storeReachable() {
+    Context context = vertx.getOrCreateContext();
+    return call(context, () -> client.headBucket(b -> b.bucket(bucket)))
+      .<Void>mapEmpty()
+      .onSuccess(v -> {
+        if (downUntilNanos != 0) {
+          LOG.info("object store reachable again");
+        }
+        downUntilNanos = 0;
+      })
+      .recover(err -> {
+        translate("reach", bucket, err);
+        return Future.failedFuture("object store: " + describe(unwrap(err)));
+      });
+  }
+
+  /** Free space where uploads are staged: the only local disk this backend writes. */
+  @Override
+  public Future<Long> freeSpace() {
+    return staging.freeSpace();
+  }
+
+  @Override
+  public Future<Removed> removeStagedBefore(Instant cutoff) {
+    return staging.removeStagedBefore(cutoff);
+  }
+
+  @Override
+  public Future<Removed> removeAllStaged() {
+    return staging.removeAllStaged();
+  }
+
+  @Override
+  public Future<Void> scanStoredBefore(Instant cutoff, Function<List<StoredObject>, Future<Void>> page) {
+    return scanPage(cutoff, page, null);
+  }
+
+  /** One page of the listing, then (once the sweep is done with it) the next: memory bounded by a page. */
+  private Future<Void> scanPage(Instant cutoff, Function<List<StoredObject>, Future<Void>> page, String token) {
+    Context context = vertx.getOrCreateContext();
+    return call(context, () -> client.listObjectsV2(b -> b.bucket(bucket).prefix(objectName("avatars/"))
+      .maxKeys(SCAN_PAGE).continuationToken(token)))
+      .recover(err -> Future.failedFuture(translate("list", prefix, err)))
+      .compose(listing -> {
+        List<StoredObject> objects = new ArrayList<>();
+        for (S3Object object : listing.contents()) {
+          if (object.lastModified() != null && object.lastModified().isBefore(cutoff)) {
+            objects.add(new StoredObject(object.key().substring(prefix.length()), object.size()));
+          }
+        }
+        Future<Void> visited = objects.isEmpty() ? Future.succeededFuture() : page.apply(objects);
+        return Boolean.TRUE.equals(listing.isTruncated()) && listing.nextContinuationToken() != null
+          ? visited.compose(v -> scanPage(cutoff, page, listing.nextContinuationToken()))
+          : visited;
+      });
+  }
+
+  /** A call to the client, its completion brought back to {@code context}. */
+  private static <T> Future<T> call(Context context, java.util.function.Supplier<CompletableFuture<T>> request) {
+    CompletionStage<T> stage;
+    try {
+      stage = request.get();
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    return Future.fromCompletionStage(stage, context);
+  }
+
+  /**
+   * A failure of the store in the domain's words: {@code STORAGE_UNAVAILABLE}, with a Retry-After. A store
+   * that failed for reasons of its own (unreachable, too slow, 5xx, refused credentials) is taken as
+   * down for {@link #RETRY_AFTER_SECONDS}.
+   */
+  private Throwable translate(String what, String key, Throwable failure) {
+    Throwable cause = unwrap(failure);
+    if (cause instanceof ObjectMissingException || cause instanceof io.avatarserver.avatar.AvatarException) {
+      return cause;
+    }
+    boolean storeFault = !(cause instanceof S3Exception s3) || s3.statusCode() >= 500 || s3.statusCode() == 403
+      || s3.statusCode() == 0;
+    if (storeFault && cause instanceof SdkException) {
+      if (downUntilNanos == 0) {
+        LOG.warn("object store failed ({} {}): {}; uploads refused for {} s", what, key, describe(cause),
+          RETRY_AFTER_SECONDS);
+      }
+      downUntilNanos = System.nanoTime() + Duration.ofSeconds(RETRY_AFTER_SECONDS).toNanos();
+    } else {
+      LOG.warn("object store refused to {} {}: {}", what, key, describe(cause));
+    }
+    return unavailable();
+  }
+
+  private static io.avatarserver.avatar.AvatarException unavailable() {
+    return Failure.STORAGE_UNAVAILABLE.exception("The object store is unavailable now; try again later",
+      RETRY_AFTER_SECONDS);
+  }
+
+  private static boolean isNotFound(Throwable failure) {
+    Throwable cause = unwrap(failure);
+    return cause instanceof NoSuchKeyException || cause instanceof S3Exception s3 && s3.statusCode() == 404;
+  }
+
+  static Throwable unwrap(Throwable failure) {
+    Throwable t = failure;
+    while (t instanceof CompletionException && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+
+  /** A failure in one line, never with credentials (the SDK's messages carry none). */
+  private static String describe(Throwable failure) {
+    if (failure instanceof S3Exception s3) {
+      return s3.statusCode() + " " + (s3.awsErrorDetails() != null ? s3.awsErrorDetails().errorCode() : "");
+    }
+    if (failure instanceof SdkClientException) {
+      String message = failure.getMessage();
+      return message == null ? failure.getClass().getSimpleName() : message.lines().findFirst().orElse(message);
+    }
+    return failure.toString();
+  }
+
+  private static String mediaType(String extension) {
+    for (ImageType type : ImageType.values()) {
+      if (type.extension().equals(extension)) {
+        return type.mediaType();
+      }
+    }
+    return "application/octet-stream";
+  }
+}

@@ -1,0 +1,165 @@
+package io.avatarserver;
+
+import io.avatarserver.support.Bodies;
+import io.avatarserver.support.Eventually;
+import io.avatarserver.support.Images;
+import io.avatarserver.support.RawHttp;
+import io.avatarserver.support.TestS3;
+import io.avatarserver.support.TestServer;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static io.avatarserver.support.Problems.assertRefused;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The object store backend when the store goes down and comes back: uploads answer 503 with Retry-After
+ * (after their body was read, and before it once the store is known down), nothing is committed or left
+ * staged, the previous avatar stays, readiness is DOWN with the reason, and everything works again
+ * without a restart. The store here is this class's own, so stopping it troubles no other test.
+ */
+@DisplayName("Object store down and back: 503 with Retry-After, nothing committed, readiness, recovery")
+class ObjectStoreOutageTest extends ServerTestBase {
+
+  private static TestS3 store;
+
+  @BeforeAll
+  static void start(Vertx vertx) {
+    store = TestS3.startNew();
+    startServer(vertx, new JsonObject().put("storage", store.settings(store.newBucket())));
+  }
+
+  @AfterEach
+  void storeBackUp() {
+    store.start();
+    awaitReady();
+  }
+
+  @AfterAll
+  static void stopStore() {
+    if (store != null) {
+      store.close();
+    }
+  }
+
+  @Test
+  @DisplayName("Store down: an upload whose body was read answers 503 storage-unavailable with Retry-After; the next is refused before its body; the old avatar stays")
+  void downThenBack() {
+    long user = server.createUser("outage");
+    byte[] first = Bodies.fixture("images/avatar-256.jpg");
+    assertEquals(201, server.put(user, "image/jpeg", first).statusCode());
+    List<Path> before = server.avatarFiles(user);
+    String sha = info(user).getString("sha256");
+
+    store.stop();
+    byte[] second = Bodies.fixture("images/avatar-200.png");
+    HttpResponse<byte[]> refused = server.put(user, "image/png", second);
+    assertRefused(refused, 503, "storage-unavailable");
+    assertEquals("5", refused.headers().firstValue("Retry-After").orElse(""));
+
+    // Now known down: refused before a byte of the body is read (no 100 Continue).
+    try (RawHttp raw = new RawHttp(server.port())) {
+      raw.write(server.putHead(user, "image/png", "Content-Length: " + second.length, "Expect: 100-continue\r\n"));
+      String response = raw.readResponse();
+      assertEquals(503, RawHttp.status(response), response);
+      assertTrue(response.toLowerCase(java.util.Locale.ROOT).contains("\nretry-after: 5"), response);
+      assertTrue(response.contains("storage-unavailable"), response);
+    }
+
+    // Reading is refused the same way while the store is away.
+    HttpResponse<byte[]> read = server.get("/users/" + user + "/avatar");
+    assertRefused(read, 503, "storage-unavailable");
+    assertEquals("5", read.headers().firstValue("Retry-After").orElse(""));
+
+    HttpResponse<byte[]> ready = server.get("/health/ready");
+    assertEquals(503, ready.statusCode());
+    String storage = TestServer.json(ready).getJsonObject("checks").getString("storage");
+    assertTrue(storage.startsWith("DOWN: object store"), storage);
+    // Nothing committed: the row still names the first avatar, whose object is still there.
+    assertEquals(sha, info(user).getString("sha256"));
+    assertEquals(before, server.avatarFiles(user));
+    assertEquals(List.of(), server.stagedFiles());
+
+    store.start();
+    awaitReady();
+    assertEquals(200, server.put(user, "image/png", second).statusCode());
+    assertArrayEquals(Images.stored(second), server.get("/users/" + user + "/avatar").body());
+    assertEquals(1, server.avatarFiles(user).size(), "the first object was deleted after the commit");
+  }
+
+  @Test
+  @DisplayName("Store stops in the middle of an upload: 503 with Retry-After once the body is in, nothing stored, staged or committed")
+  void downMidUpload() {
+    long user = server.createUser("mid-upload");
+    byte[] first = Bodies.fixture("images/avatar-200.png");
+    assertEquals(201, server.put(user, "image/png", first).statusCode());
+    List<Path> before = server.avatarFiles(user);
+    byte[] body = Bodies.fixture("images/avatar-256.jpg");
+    try (RawHttp raw = new RawHttp(server.port())) {
+      raw.write(server.putHead(user, "image/jpeg", body.length));
+      raw.write(body, 0, body.length / 2);
+      // The first half is being staged: only then does the store go away.
+      assertFalse(Eventually.await(server::stagedFiles, files -> !files.isEmpty(), Duration.ofSeconds(10)).isEmpty());
+      store.stop();
+      raw.write(body, body.length / 2, body.length - body.length / 2);
+      String response = raw.readResponse();
+      assertEquals(503, RawHttp.status(response), response);
+      assertTrue(response.toLowerCase(java.util.Locale.ROOT).contains("\nretry-after: 5"), response);
+    }
+    assertEquals(List.of(), server.awaitNoStagedFiles());
+    assertEquals(before, server.avatarFiles(user));
+    store.start();
+    awaitReady();
+    assertArrayEquals(Images.stored(first), server.get("/users/" + user + "/avatar").body());
+  }
+
+  @Test
+  @DisplayName("A server started while the store is down refuses uploads before their body, is not ready, and recovers when the store is back")
+  void downAtStart(Vertx vertx) {
+    long user = server.createUser("down-at-start");
+    byte[] body = Bodies.fixture("images/avatar-200.png");
+    store.stop();
+    try (TestServer second = server.sibling(vertx, new JsonObject())) {
+      try (RawHttp raw = new RawHttp(second.port())) {
+        raw.write(second.putHead(user, "image/png", "Content-Length: " + body.length, "Expect: 100-continue\r\n"));
+        String response = raw.readResponse();
+        assertEquals(503, RawHttp.status(response), response);
+        assertTrue(response.contains("storage-unavailable"), response);
+      }
+      assertEquals(503, second.get("/health/ready").statusCode());
+      assertEquals(List.of(), second.stagedFiles());
+
+      store.start();
+      HttpResponse<byte[]> ready = Eventually.await(() -> second.get("/health/ready"), r -> r.statusCode() == 200,
+        Duration.ofSeconds(30));
+      assertEquals(200, ready.statusCode(), () -> new String(ready.body()));
+      assertEquals(201, second.put(user, "image/png", body).statusCode());
+    }
+    assertArrayEquals(Images.stored(body), server.get("/users/" + user + "/avatar").body());
+  }
+
+  private static JsonObject info(long user) {
+    HttpResponse<byte[]> response = server.get("/users/" + user + "/avatar/info");
+    assertEquals(200, response.statusCode());
+    return TestServer.json(response);
+  }
+
+  private static void awaitReady() {
+    HttpResponse<byte[]> ready = Eventually.await(() -> server.get("/health/ready"), r -> r.statusCode() == 200,
+      Duration.ofSeconds(30));
+    assertEquals(200, ready.statusCode(), () -> new String(ready.body()));
+  }
+}

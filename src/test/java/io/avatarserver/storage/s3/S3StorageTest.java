@@ -1,0 +1,265 @@
+package io.avatarserver.storage.s3;
+
+import io.avatarserver.avatar.AvatarException;
+import io.avatarserver.avatar.AvatarStorage;
+import io.avatarserver.avatar.Failure;
+import io.avatarserver.avatar.ObjectMissingException;
+import io.avatarserver.avatar.StagedObject;
+import io.avatarserver.avatar.StoredContent;
+import io.avatarserver.config.ServerConfig;
+import io.avatarserver.support.TestS3;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The object store backend against a real S3 API server (s3proxy in the test JVM), without HTTP in front. */
+@ExtendWith(VertxExtension.class)
+@DisplayName("S3 storage: checksums, no overwrite, streaming with backpressure, keys, listing")
+class S3StorageTest {
+
+  private static final String PREFIX = "tenant/";
+
+  private TestS3 s3;
+  private String bucket;
+  private S3Storage storage;
+  private Path tmp;
+
+  @BeforeEach
+  void start(Vertx vertx, @TempDir Path data) {
+    s3 = TestS3.shared();
+    bucket = s3.newBucket();
+    tmp = data.resolve("tmp");
+    ServerConfig.S3 config = new ServerConfig.S3(s3.endpoint(), "us-east-1", bucket, PREFIX, true, "when_supported",
+      2, 5000, 2000, 0);
+    storage = S3Storage.create(vertx, config, tmp);
+    storage.init().await();
+  }
+
+  @AfterEach
+  void stop() {
+    storage.close().await();
+  }
+
+  @Test
+  @DisplayName("publish PUTs the staged file under {prefix}avatars/{user}/{uuid}.{ext} with its type and Cache-Control, then deletes the staging file")
+  void publishStoresTheObject() throws Exception {
+    byte[] bytes = random(100_000);
+    String key = publish(storage, 42, bytes, sha256(bytes));
+
+    assertTrue(key.matches("avatars/42/[0-9a-f-]{36}\\.png"), key);
+    assertEquals(List.of(PREFIX + key), s3.keys(bucket));
+    assertArrayEquals(bytes, Files.readAllBytes(s3.file(bucket, PREFIX + key)));
+    assertEquals(List.of(), staged(), "the staging file is deleted once the store acknowledged");
+    assertArrayEquals(bytes, read(storage.open(key).await()));
+  }
+
+  @Test
+  @DisplayName("The store verifies the SHA-256 sent with the PUT: a wrong one is refused, nothing is stored, nothing left staged")
+  void wrongChecksumIsRefused() {
+    byte[] bytes = random(10_000);
+    String wrong = sha256(random(10));
+
+    Throwable failure = assertThrows(Throwable.class, () -> publish(storage, 7, bytes, wrong));
+    assertEquals(Failure.STORAGE_UNAVAILABLE, assertInstanceOf(AvatarException.class, failure).failure());
+    assertEquals(List.of(), s3.keys(bucket), "the store kept nothing");
+    assertEquals(List.of(), staged());
+    // A refused checksum says nothing about the store's health: the next upload is not refused early.
+    String key = publish(storage, 7, bytes, sha256(bytes));
+    assertEquals(List.of(PREFIX + key), s3.keys(bucket));
+  }
+
+  @Test
+  @DisplayName("With storage.s3Checksum when_required (stores that refuse the SDK's own checksums) the SHA-256 is still sent and verified")
+  void checksumWhenRequired(Vertx vertx, @TempDir Path other) throws Exception {
+    ServerConfig.S3 config = new ServerConfig.S3(s3.endpoint(), "us-east-1", bucket, "", true, "when_required",
+      2, 5000, 2000, 0);
+    S3Storage required = S3Storage.create(vertx, config, other.resolve("tmp"));
+    try {
+      required.init().await();
+      byte[] bytes = random(20_000);
+      Throwable failure = assertThrows(Throwable.class, () -> publish(required, 8, bytes, sha256(random(11))));
+      assertEquals(Failure.STORAGE_UNAVAILABLE, assertInstanceOf(AvatarException.class, failure).failure());
+      assertEquals(List.of(), s3.keys(bucket));
+      String key = publish(required, 8, bytes, sha256(bytes));
+      assertArrayEquals(bytes, Files.readAllBytes(s3.file(bucket, key)));
+    } finally {
+      required.close().await();
+    }
+  }
+
+  @Test
+  @DisplayName("A PUT never replaces an object: If-None-Match: * makes the store refuse an existing key (412)")
+  void noOverwrite() throws Exception {
+    byte[] first = random(5000);
+    byte[] second = random(6000);
+    Path a = Files.write(Files.createDirectories(tmp).resolve("a"), first);
+    Path b = Files.write(tmp.resolve("b"), second);
+    storage.putObject("avatars/1/fixed.png", a, "image/png", sha256(first)).await();
+
+    Throwable failure = assertThrows(Throwable.class,
+      () -> storage.putObject("avatars/1/fixed.png", b, "image/png", sha256(second)).await());
+    assertEquals(Failure.STORAGE_UNAVAILABLE, assertInstanceOf(AvatarException.class, failure).failure());
+    assertArrayEquals(first, Files.readAllBytes(s3.file(bucket, PREFIX + "avatars/1/fixed.png")));
+  }
+
+  @Test
+  @DisplayName("A missing key opens as ObjectMissingException; delete of a missing key succeeds; absent names it")
+  void missing() {
+    Throwable failure = assertThrows(Throwable.class, () -> storage.open("avatars/1/none.png").await());
+    assertInstanceOf(ObjectMissingException.class, failure);
+    storage.delete("avatars/1/none.png").await();
+    byte[] bytes = random(1000);
+    String key = publish(storage, 3, bytes, sha256(bytes));
+    assertEquals(List.of("avatars/1/none.png"), storage.absent(List.of(key, "avatars/1/none.png")).await());
+    storage.delete(key).await();
+    assertEquals(List.of(), s3.keys(bucket));
+  }
+
+  @Test
+  @DisplayName("A slow reader of a large object: while the stream is paused, at most a window of chunks is taken from the store")
+  void slowReaderIsBounded(Vertx vertx) throws Exception {
+    byte[] big = random(48 << 20);
+    Path file = Files.write(Files.createDirectories(tmp).resolve("big"), big);
+    storage.putObject("avatars/9/big.png", file, "image/png", sha256(big)).await();
+    Files.delete(file);
+
+    // Opened from an event loop, as the HTTP layer does.
+    Promise<StoredContent> opened = Promise.promise();
+    vertx.runOnContext(v -> storage.open("avatars/9/big.png").onComplete(opened));
+    StoredContent.Streamed content = (StoredContent.Streamed) opened.future().await();
+    PublisherReadStream stream = (PublisherReadStream) content.stream();
+    assertEquals(big.length, content.length());
+
+    ByteArrayOutputStream got = new ByteArrayOutputStream();
+    Promise<Void> ended = Promise.promise();
+    AtomicLong handed = new AtomicLong();
+    vertx.runOnContext(v -> {
+      stream.handler(chunk -> {
+        handed.addAndGet(chunk.length());
+        got.writeBytes(chunk.getBytes());
+      });
+      stream.endHandler(ended::complete);
+      stream.exceptionHandler(ended::fail);
+      stream.fetch(1);
+    });
+    // The reader took one chunk and stopped: give the store every chance to push more.
+    long received = 0;
+    for (int i = 0; i < 50; i++) {
+      Thread.sleep(20);
+      received = onContext(vertx, stream::received);
+    }
+    assertTrue(received <= (long) PublisherReadStream.WINDOW * 1024 * 1024,
+      "a paused reader of a 48 MiB object had " + received + " bytes taken from the store");
+    assertTrue(received < big.length / 4, "received " + received);
+
+    vertx.runOnContext(v -> stream.resume());
+    ended.future().await();
+    assertArrayEquals(big, got.toByteArray());
+    content.close();
+  }
+
+  @Test
+  @DisplayName("The sweep's listing: every stored object before the cutoff, keys without the prefix, a page at a time")
+  void scan() {
+    List<String> keys = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      byte[] bytes = random(100 + i);
+      keys.add(publish(storage, 5, bytes, sha256(bytes)));
+    }
+    List<AvatarStorage.StoredObject> seen = new ArrayList<>();
+    storage.scanStoredBefore(Instant.now().plusSeconds(60), page -> {
+      seen.addAll(page);
+      return Future.succeededFuture();
+    }).await();
+    assertEquals(keys.stream().sorted().toList(), seen.stream().map(AvatarStorage.StoredObject::key).sorted().toList());
+    seen.clear();
+    storage.scanStoredBefore(Instant.now().minusSeconds(3600), page -> {
+      seen.addAll(page);
+      return Future.succeededFuture();
+    }).await();
+    assertEquals(List.of(), seen);
+  }
+
+  @Test
+  @DisplayName("The s3 backend without a bucket refuses to start, in one line naming the setting")
+  void bucketRequired(Vertx vertx, @TempDir Path other) {
+    ServerConfig.S3 config = new ServerConfig.S3(s3.endpoint(), "us-east-1", "", "", true, "when_supported", 2, 5000,
+      2000, 0);
+    io.avatarserver.config.ConfigException refused = assertThrows(io.avatarserver.config.ConfigException.class,
+      () -> S3Storage.create(vertx, config, other));
+    assertTrue(refused.getMessage().contains("storage.s3Bucket"), refused.getMessage());
+  }
+
+  private static <T> T onContext(Vertx vertx, java.util.function.Supplier<T> value) {
+    Promise<T> promise = Promise.promise();
+    vertx.runOnContext(v -> promise.complete(value.get()));
+    return promise.future().await();
+  }
+
+  private List<Path> staged() {
+    try (var files = Files.list(tmp)) {
+      return files.toList();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static String publish(S3Storage storage, long owner, byte[] bytes, String sha256) {
+    StagedObject staged = storage.stage(owner).await();
+    staged.write(Buffer.buffer(bytes)).await();
+    staged.end().await();
+    return staged.publish("png", sha256).await();
+  }
+
+  private static byte[] read(StoredContent content) {
+    StoredContent.Streamed streamed = (StoredContent.Streamed) content;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    Promise<Void> ended = Promise.promise();
+    streamed.stream().handler(chunk -> out.writeBytes(chunk.getBytes()));
+    streamed.stream().endHandler(ended::complete);
+    streamed.stream().exceptionHandler(ended::fail);
+    streamed.stream().resume();
+    ended.future().await();
+    content.close();
+    return out.toByteArray();
+  }
+
+  private static byte[] random(int size) {
+    byte[] bytes = new byte[size];
+    new Random(size).nextBytes(bytes);
+    return bytes;
+  }
+
+  private static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
