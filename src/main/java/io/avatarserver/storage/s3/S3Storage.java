@@ -157,13 +157,16 @@ public final class S3Storage implements AvatarStorage {
           e.getMessage());
       }
       return client.headBucket(b -> b.bucket(bucket));
-    }, false)).compose(head -> {
-      // A store that is down at start is reported by /health/ready, not a reason to refuse to start.
-      // Until it answers, uploads are refused before their body is read, as after any failure.
-      Future.fromCompletionStage(head, context)
-        .onFailure(err -> translate("reach at start", bucket, err));
-      return Future.succeededFuture();
-    });
+    }, false)).compose(head -> Future.fromCompletionStage(head, context).transform(answer -> {
+      // The start waits for the store's first answer (bounded by the SDK's attempts and timeouts), so
+      // that no upload is let in before the store is known: down at start, it is reported by
+      // /health/ready, not a reason to refuse to start, and uploads are refused before their body
+      // is read, as after any failure, until it answers.
+      if (answer.failed()) {
+        translate("reach at start", bucket, answer.cause());
+      }
+      return Future.<Void>succeededFuture();
+    }));
   }
 
   /** Releases the client's connections and threads; on a worker, as closing waits for its event loops. */
