@@ -78,6 +78,17 @@ public final class TestServer implements AutoCloseable {
   /** Both: the database by a proxy's URL, the meters in {@code registry}. */
   public static TestServer start(Vertx vertx, JsonObject overrides, java.util.function.Function<TestDatabase, String> databaseUrl,
                                   io.micrometer.prometheusmetrics.PrometheusMeterRegistry registry) {
+    return start(vertx, overrides, databaseUrl, registry, null);
+  }
+
+  /** As {@link #start(Vertx, JsonObject)}, rendering sized variants with {@code renderer}. */
+  public static TestServer start(Vertx vertx, JsonObject overrides, io.avatarserver.variant.Renderer renderer) {
+    return start(vertx, overrides, TestDatabase::serverUrl, newRegistry(), renderer);
+  }
+
+  private static TestServer start(Vertx vertx, JsonObject overrides, java.util.function.Function<TestDatabase, String> databaseUrl,
+                                  io.micrometer.prometheusmetrics.PrometheusMeterRegistry registry,
+                                  io.avatarserver.variant.Renderer renderer) {
     Path dataDir;
     try {
       dataDir = Files.createTempDirectory("avatar-test-");
@@ -86,7 +97,9 @@ public final class TestServer implements AutoCloseable {
     }
     TestDatabase database = TestDatabase.create(vertx, dataDir);
     String url = databaseUrl.apply(database);
-    AvatarServer server = AvatarServer.start(vertx, config(overrides, dataDir, url), registry).await();
+    ServerConfig config = config(overrides, dataDir, url);
+    AvatarServer server = (renderer == null ? AvatarServer.start(vertx, config, registry)
+      : AvatarServer.start(vertx, config, registry, renderer)).await();
     return new TestServer(server, database, dataDir, url, new Tokens(vertx, SECRET.getBytes(StandardCharsets.UTF_8)), true);
   }
 
