@@ -66,6 +66,14 @@ class SettingTableTest {
     ACCESSORS.put(Setting.MANAGEMENT_HOST, c -> c.management().host());
     ACCESSORS.put(Setting.MANAGEMENT_PORT, c -> c.management().port());
     ACCESSORS.put(Setting.MANAGEMENT_METRICS_TOKEN, c -> c.management().metricsToken());
+    ACCESSORS.put(Setting.VARIANTS_SIZES, c -> c.variants().sizes().stream().map(String::valueOf)
+      .collect(java.util.stream.Collectors.joining(",")));
+    ACCESSORS.put(Setting.VARIANTS_ENGINE, c -> c.variants().engine());
+    ACCESSORS.put(Setting.VARIANTS_WORKERS, c -> c.variants().workers());
+    ACCESSORS.put(Setting.VARIANTS_QUEUE, c -> c.variants().queue());
+    ACCESSORS.put(Setting.VARIANTS_MAX_SOURCE_PIXELS, c -> c.variants().maxSourcePixels());
+    ACCESSORS.put(Setting.VARIANTS_MAX_ANIMATION_FRAMES, c -> c.variants().maxAnimationFrames());
+    ACCESSORS.put(Setting.VARIANTS_MAX_ANIMATION_PIXELS, c -> c.variants().maxAnimationPixels());
   }
 
   /** The accessor's value in the table's terms: numbers as Long, the data directory as the text it was given. */
@@ -83,6 +91,8 @@ class SettingTableTest {
       case AUTH_JWT_SECRET -> "0123456789abcdef0123456789abcdef";
       case MANAGEMENT_HOST -> "0.0.0.0";
       case MANAGEMENT_METRICS_TOKEN -> "a-metrics-token-of-24ch";
+      case VARIANTS_SIZES -> "64,128";
+      case VARIANTS_ENGINE -> "java";
       default -> {
         Object value = setting.defaultValue();
         if (value instanceof Boolean b) {
