@@ -195,7 +195,7 @@ class VariantServingTest extends ServerTestBase {
     assertTrue(RENDERER.threads.stream().allMatch(t -> t.startsWith("avatar-render")), RENDERER.threads.toString());
 
     assertEquals(2, server.avatarFiles(user).size(), "the original and one variant");
-    assertEquals(1, server.database().queryLong("SELECT COUNT(*) FROM variants WHERE user_id = " + user));
+    assertEquals(1, server.queryLong("SELECT COUNT(*) FROM variants WHERE user_id = " + user));
     HttpResponse<byte[]> again = get(path);
     assertArrayEquals(first, again.body());
     assertEquals(String.valueOf(first.length), header(again, "Content-Length"));
@@ -266,7 +266,7 @@ class VariantServingTest extends ServerTestBase {
   }
 
   private long variantRows(long user) {
-    return server.database().queryLong("SELECT COUNT(*) FROM variants WHERE user_id = " + user);
+    return server.queryLong("SELECT COUNT(*) FROM variants WHERE user_id = " + user);
   }
 
   @Test

@@ -86,6 +86,12 @@ public final class TestServer implements AutoCloseable {
     return start(vertx, overrides, TestDatabase::serverUrl, newRegistry(), renderer);
   }
 
+  /** Both: the database by the URL {@code databaseUrl} gives, variants rendered with {@code renderer}. */
+  public static TestServer start(Vertx vertx, JsonObject overrides, java.util.function.Function<TestDatabase, String> databaseUrl,
+                                 io.avatarserver.variant.Renderer renderer) {
+    return start(vertx, overrides, databaseUrl, newRegistry(), renderer);
+  }
+
   private static TestServer start(Vertx vertx, JsonObject overrides, java.util.function.Function<TestDatabase, String> databaseUrl,
                                   io.micrometer.prometheusmetrics.PrometheusMeterRegistry registry,
                                   io.avatarserver.variant.Renderer renderer) {
@@ -109,7 +115,14 @@ public final class TestServer implements AutoCloseable {
    * pool can use too (PostgreSQL's; for H2, its TCP server's). Closing the sibling stops only it.
    */
   public TestServer sibling(Vertx vertx, JsonObject overrides) {
-    AvatarServer sibling = AvatarServer.start(vertx, config(overrides, dataDir, databaseUrl), newRegistry()).await();
+    return sibling(vertx, overrides, null);
+  }
+
+  /** As {@link #sibling(Vertx, JsonObject)}, rendering sized variants with {@code renderer} (null: the default). */
+  public TestServer sibling(Vertx vertx, JsonObject overrides, io.avatarserver.variant.Renderer renderer) {
+    ServerConfig config = config(overrides, dataDir, databaseUrl);
+    AvatarServer sibling = (renderer == null ? AvatarServer.start(vertx, config, newRegistry())
+      : AvatarServer.start(vertx, config, newRegistry(), renderer)).await();
     return new TestServer(sibling, database, dataDir, databaseUrl, tokens, false);
   }
 
@@ -227,6 +240,21 @@ public final class TestServer implements AutoCloseable {
 
   public static JsonObject json(HttpResponse<byte[]> response) {
     return new JsonObject(new String(response.body()));
+  }
+
+  /** The first column of the first row of {@code query} (a COUNT), on the database this server uses. */
+  public long queryLong(String query) {
+    if (!databaseUrl.startsWith("jdbc:")) {
+      return database.queryLong(query);
+    }
+    // H2, embedded or by its TCP server (test thread, not an event loop).
+    try (java.sql.Connection conn = java.sql.DriverManager.getConnection(databaseUrl);
+         java.sql.Statement st = conn.createStatement(); java.sql.ResultSet rows = st.executeQuery(query)) {
+      rows.next();
+      return rows.getLong(1);
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   public Path avatarsDir() {
