@@ -151,6 +151,10 @@ public final class AvatarServer {
     // Replacing or deleting an avatar takes its variants along, after the commit.
     AvatarRepository repository = cached(new VariantDroppingRepository(databases.avatars(), variants), config);
     DefaultAvatarSource defaults = new PlainDefaultAvatars(renderPool);
+    io.micrometer.core.instrument.FunctionCounter.builder("avatar.variant.renders", variants, VariantService::renders)
+      .description("Variant renders started (a stored or in-flight variant is not rendered again)").register(registry);
+    io.micrometer.core.instrument.Gauge.builder("avatar.variant.render.admitted", renderPool, RenderPool::admitted)
+      .description("Renders running or waiting for a render worker").register(registry);
     AvatarUploads uploads = new AvatarUploads(vertx, repository, storage, uploadLimits(config.upload()),
       config.upload().writeBudgetBytes() == 0 ? WriteBudget.ofHeap() : new WriteBudget(config.upload().writeBudgetBytes()),
       metrics, err -> err instanceof HttpClosedException);

@@ -200,6 +200,8 @@ class VariantServingTest extends ServerTestBase {
     assertArrayEquals(first, again.body());
     assertEquals(String.valueOf(first.length), header(again, "Content-Length"));
     assertEquals(before + 1, RENDERER.renders.get(), "served from storage, not rendered again");
+    String metrics = new String(get("/metrics").body());
+    assertTrue(metrics.contains("avatar_variant_renders_total"), "the render counter is exported");
 
     HttpResponse<byte[]> head = server.send(server.request(path).method("HEAD", HttpRequest.BodyPublishers.noBody()));
     assertEquals(200, head.statusCode());
