@@ -289,6 +289,25 @@ class VariantServingTest extends ServerTestBase {
   }
 
   @Test
+  @DisplayName("the sweep removes a variant whose row names a version that is no longer current (its cleanup was lost)")
+  void sweepRemovesOrphanedVariants() throws Exception {
+    long user = userWith("images/avatar-256.jpg", "image/jpeg");
+    assertEquals(200, get("/users/" + user + "/avatar?size=80").statusCode());
+    List<Path> files = server.avatarFiles(user);
+    assertEquals(2, files.size());
+    // As if the avatar had been replaced and the variants' cleanup had not run: the row names an older version.
+    server.database().execute("UPDATE variants SET version = 0 WHERE user_id = " + user);
+    for (Path file : files) {
+      java.nio.file.Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.from(
+        java.time.Instant.now().minus(java.time.Duration.ofDays(1))));
+    }
+    server.server().sweeper().sweep().toCompletionStage().toCompletableFuture().get();
+    List<Path> left = server.avatarFiles(user);
+    assertEquals(1, left.size(), "only the original: " + left);
+    assertArrayEquals(Bodies.fixture("images/avatar-256.jpg"), java.nio.file.Files.readAllBytes(left.get(0)));
+  }
+
+  @Test
   @DisplayName("static=1 renders an animated original's first frame (a variant of its own); for a still image it changes nothing")
   void staticFrame() {
     long gif = userWith("images/avatar-64.gif", "image/gif");
