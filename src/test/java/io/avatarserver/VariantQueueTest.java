@@ -83,15 +83,19 @@ class VariantQueueTest extends ServerTestBase {
   }
 
   @Test
-  @DisplayName("an original with more pixels than variants.maxSourcePixels is not rendered: the original, with max-age=60")
+  @DisplayName("an original with more pixels than variants.maxSourcePixels is not rendered (nor probed again soon): the original, with max-age=60")
   void sourceTooLarge() {
     long user = userWith("images/large-1200.jpg");
     int renders = RENDERER.renders.get();
-    HttpResponse<byte[]> response = server.get("/users/" + user + "/avatar?size=64");
-    assertEquals(200, response.statusCode());
-    assertEquals("public, max-age=60", header(response, "Cache-Control"));
-    assertArrayEquals(Bodies.fixture("images/large-1200.jpg"), response.body());
+    int probes = RENDERER.probes.get();
+    for (int i = 0; i < 3; i++) {
+      HttpResponse<byte[]> response = server.get("/users/" + user + "/avatar?size=64");
+      assertEquals(200, response.statusCode());
+      assertEquals("public, max-age=60", header(response, "Cache-Control"));
+      assertArrayEquals(Bodies.fixture("images/large-1200.jpg"), response.body());
+    }
     assertEquals(renders, RENDERER.renders.get());
+    assertEquals(probes + 1, RENDERER.probes.get(), "the header read once; the refusal remembered for a while");
     assertEquals(1, server.avatarFiles(user).size(), "nothing stored");
   }
 }

@@ -57,6 +57,17 @@ public final class VariantService {
   private final Map<VariantKey, StoredVariant> known = new ConcurrentHashMap<>();
   private final Map<VariantKey, Future<StoredVariant>> inFlight = new ConcurrentHashMap<>();
   private final AtomicLong renders = new AtomicLong();
+  /**
+   * Variants whose render failed (the engine cannot read the original, or it is beyond the limits), with
+   * the time until which they are not tried again: a broken original costs one render attempt a minute,
+   * not one per request.
+   */
+  private final Map<VariantKey, Failed> failed = new ConcurrentHashMap<>();
+  /** How long a failed render is not tried again: as long as the fallback answer may be cached. */
+  private static final long RETRY_FAILED_NANOS = 60_000_000_000L;
+
+  private record Failed(Throwable cause, long untilNanos) {
+  }
 
   /**
    * @param sizes      the configured sizes, ascending
@@ -159,6 +170,13 @@ public final class VariantService {
     if (remembered != null) {
       return Future.succeededFuture(remembered);
     }
+    Failed failure = failed.get(key);
+    if (failure != null) {
+      if (System.nanoTime() - failure.untilNanos() < 0) {
+        return Future.failedFuture(failure.cause());
+      }
+      failed.remove(key, failure);
+    }
     Promise<StoredVariant> mine = Promise.promise();
     Future<StoredVariant> shared = inFlight.putIfAbsent(key, mine.future());
     if (shared != null) {
@@ -169,6 +187,11 @@ public final class VariantService {
       .onComplete(ar -> {
         if (ar.succeeded()) {
           remember(ar.result());
+        } else if (ar.cause() instanceof RenderException || ar.cause() instanceof SourceTooLargeException) {
+          if (failed.size() >= MAX_KNOWN) {
+            failed.clear();
+          }
+          failed.put(key, new Failed(ar.cause(), System.nanoTime() + RETRY_FAILED_NANOS));
         }
         inFlight.remove(key, mine.future());
         mine.handle(ar);

@@ -27,6 +27,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class ImageIoTestRenderer implements Renderer {
 
   public final AtomicInteger renders = new AtomicInteger();
+  public final AtomicInteger probes = new AtomicInteger();
   public final ConcurrentLinkedQueue<VariantSpec> specs = new ConcurrentLinkedQueue<>();
   public final ConcurrentLinkedQueue<String> threads = new ConcurrentLinkedQueue<>();
   private volatile CountDownLatch gate;
@@ -53,6 +54,7 @@ public final class ImageIoTestRenderer implements Renderer {
 
   @Override
   public SourceInfo probe(Path original, String mediaType) throws IOException, RenderException {
+    probes.incrementAndGet();
     try (ImageInputStream in = ImageIO.createImageInputStream(original.toFile())) {
       Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
       if (!readers.hasNext()) {
