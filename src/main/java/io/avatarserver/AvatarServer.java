@@ -155,6 +155,8 @@ public final class AvatarServer {
       .description("Variant renders started (a stored or in-flight variant is not rendered again)").register(registry);
     io.micrometer.core.instrument.Gauge.builder("avatar.variant.render.admitted", renderPool, RenderPool::admitted)
       .description("Renders running or waiting for a render worker").register(registry);
+    io.micrometer.core.instrument.Gauge.builder("avatar.variant.render.batched", variants, VariantService::batched)
+      .description("Variant sizes waiting for a render worker, in batches rendered from one decode each").register(registry);
     AvatarUploads uploads = new AvatarUploads(vertx, repository, storage, uploadLimits(config.upload()),
       config.upload().writeBudgetBytes() == 0 ? WriteBudget.ofHeap() : new WriteBudget(config.upload().writeBudgetBytes()),
       metrics, err -> err instanceof HttpClosedException);

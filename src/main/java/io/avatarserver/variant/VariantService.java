@@ -57,6 +57,7 @@ public final class VariantService {
   private final Map<VariantKey, StoredVariant> known = new ConcurrentHashMap<>();
   private final Map<VariantKey, Future<StoredVariant>> inFlight = new ConcurrentHashMap<>();
   private final AtomicLong renders = new AtomicLong();
+  private final Map<BatchKey, Batch> waiting = new ConcurrentHashMap<>();
   /**
    * Variants whose render failed (the engine cannot read the original, or it is beyond the limits), with
    * the time until which they are not tried again: a broken original costs one render attempt a minute,
@@ -84,6 +85,15 @@ public final class VariantService {
     this.limits = limits;
     this.sizes = List.copyOf(sizes);
     this.scratchDir = scratchDir;
+  }
+
+  /** Sizes waiting in batches for a render worker (each batch's leader included). */
+  public int batched() {
+    int n = 0;
+    for (Batch batch : waiting.values()) {
+      n += batch.size();
+    }
+    return n;
   }
 
   /** Renders run so far (successful or not); for tests and benches. */
@@ -255,19 +265,87 @@ public final class VariantService {
     known.put(variant.key(), variant);
   }
 
+  /**
+   * Renders {@code key} in a batch of its source: the first size of a source (user, version, format,
+   * frames) to need a render takes a place in the pool and leads a batch; sizes of the same source asked
+   * for while the batch waits for a worker (a page showing one avatar at three sizes) join it without
+   * taking a place, and the engine renders them all from one decode. The worker takes the batch as it
+   * starts: later sizes lead a batch of their own.
+   */
   private Future<StoredVariant> render(Avatar avatar, VariantKey key) {
-    if (!pool.tryAcquire()) {
+    BatchKey source = new BatchKey(key.userId(), key.version(), key.format(), key.firstFrameOnly());
+    @SuppressWarnings("unchecked")
+    Promise<Rendered>[] ride = new Promise[1];
+    Batch[] led = new Batch[1];
+    waiting.compute(source, (k, batch) -> {
+      if (batch != null) {
+        ride[0] = batch.sizes.computeIfAbsent(key.size(), s -> Promise.promise());
+        batch.size = batch.sizes.size();
+        return batch;
+      }
+      if (!pool.tryAcquire()) {
+        return null;
+      }
+      led[0] = new Batch();
+      ride[0] = Promise.promise();
+      led[0].sizes.put(key.size(), ride[0]);
+      led[0].size = 1;
+      return led[0];
+    });
+    if (ride[0] == null) {
       return Future.failedFuture(new RenderQueueFullException());
     }
+    if (led[0] != null) {
+      lead(avatar, source, led[0]);
+    }
+    return ride[0].future().compose(rendered -> store(key, rendered));
+  }
+
+  private void lead(Avatar avatar, BatchKey source, Batch batch) {
     renders.incrementAndGet();
     long started = System.nanoTime();
-    return storage.open(avatar.storageKey())
+    storage.open(avatar.storageKey())
       .compose(content -> scratchCopy(content)
-        .compose(copy -> pool.execute(() -> renderBlocking(copy, avatar, key))))
-      .onComplete(ar -> pool.release())
-      .onSuccess(r -> LOG.debug("rendered {} of user {} v{} in {} ms ({} bytes)", key.spec(), key.userId(),
-        key.version(), (System.nanoTime() - started) / 1_000_000, r.bytes().length))
-      .compose(rendered -> store(key, rendered));
+        .compose(copy -> pool.execute(() -> {
+          // From here on the batch is closed: what asks later leads a batch of its own.
+          waiting.remove(source, batch);
+          List<Integer> sizes = batch.sizes.keySet().stream().sorted(Comparator.reverseOrder()).toList();
+          return renderBlocking(copy, avatar, sizes.stream()
+            .map(size -> new VariantSpec(size, source.format(), source.firstFrameOnly())).toList());
+        })))
+      .onComplete(ar -> {
+        pool.release();
+        waiting.remove(source, batch);
+        if (ar.failed()) {
+          batch.sizes.values().forEach(p -> p.tryFail(ar.cause()));
+          return;
+        }
+        LOG.debug("rendered {} px {} of user {} v{} in {} ms", batch.sizes.keySet(), source.format(), source.userId(),
+          source.version(), (System.nanoTime() - started) / 1_000_000);
+        batch.sizes.forEach((size, promise) -> {
+          Rendered rendered = ar.result().stream().filter(r -> r.spec().size() == size).findFirst().orElse(null);
+          if (rendered == null) {
+            promise.tryFail(new RenderException("the engine rendered no " + size + " px " + source.format()));
+          } else {
+            promise.tryComplete(rendered);
+          }
+        });
+      });
+  }
+
+  /** What one decode serves: the sizes of one avatar version in one format and frame choice. */
+  private record BatchKey(long userId, long version, VariantFormat format, boolean firstFrameOnly) {
+  }
+
+  /** The sizes waiting for one render; changed only inside {@code waiting.compute} until the worker takes it. */
+  private static final class Batch {
+    final Map<Integer, Promise<Rendered>> sizes = new java.util.LinkedHashMap<>();
+    /** Read without the map's lock, by a gauge: a count that may be a moment old. */
+    private volatile int size;
+
+    int size() {
+      return size;
+    }
   }
 
   /**
@@ -292,7 +370,7 @@ public final class VariantService {
   private record Scratch(Path path, StoredContent.LocalFile from) {
   }
 
-  private Rendered renderBlocking(Scratch scratch, Avatar avatar, VariantKey key) throws Exception {
+  private List<Rendered> renderBlocking(Scratch scratch, Avatar avatar, List<VariantSpec> specs) throws Exception {
     try {
       if (scratch.from() != null) {
         try (FileChannel out = FileChannel.open(scratch.path(), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
@@ -314,9 +392,7 @@ public final class VariantService {
         throw new SourceTooLargeException("the original has " + info.pixels() + " pixels, more than "
           + limits.maxSourcePixels());
       }
-      List<Rendered> rendered = renderer.render(scratch.path(), info, List.of(key.spec()), limits);
-      return rendered.stream().filter(r -> r.spec().equals(key.spec())).findFirst()
-        .orElseThrow(() -> new RenderException("the engine rendered no " + key.spec()));
+      return renderer.render(scratch.path(), info, specs, limits);
     } finally {
       Files.deleteIfExists(scratch.path());
     }

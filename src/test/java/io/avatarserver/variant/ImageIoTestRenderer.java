@@ -29,6 +29,8 @@ public final class ImageIoTestRenderer implements Renderer {
   public final AtomicInteger renders = new AtomicInteger();
   public final AtomicInteger probes = new AtomicInteger();
   public final ConcurrentLinkedQueue<VariantSpec> specs = new ConcurrentLinkedQueue<>();
+  /** The specs of each render call, in call order. */
+  public final ConcurrentLinkedQueue<List<VariantSpec>> calls = new ConcurrentLinkedQueue<>();
   public final ConcurrentLinkedQueue<String> threads = new ConcurrentLinkedQueue<>();
   private volatile CountDownLatch gate;
   /** Counted down each time a render starts waiting at a closed gate. */
@@ -77,6 +79,7 @@ public final class ImageIoTestRenderer implements Renderer {
     threads.add(Thread.currentThread().getName());
     renders.incrementAndGet();
     specs.addAll(wanted);
+    calls.add(List.copyOf(wanted));
     CountDownLatch g = gate;
     if (g != null) {
       waiting.release();
