@@ -1,6 +1,7 @@
 package io.avatarserver;
 
 import io.avatarserver.support.Bodies;
+import io.avatarserver.support.Eventually;
 import io.avatarserver.support.Problems;
 import io.avatarserver.support.TestServer;
 import io.avatarserver.variant.ImageIoTestRenderer;
@@ -305,6 +306,33 @@ class VariantServingTest extends ServerTestBase {
     List<Path> left = server.avatarFiles(user);
     assertEquals(1, left.size(), "only the original: " + left);
     assertArrayEquals(Bodies.fixture("images/avatar-256.jpg"), java.nio.file.Files.readAllBytes(left.get(0)));
+  }
+
+  @Test
+  @DisplayName("a variant whose file is gone: the original (max-age=60) this time, rendered again the next")
+  void missingVariantFile() throws Exception {
+    byte[] body = Bodies.fixture("images/avatar-256.jpg");
+    long user = userWith(body, "image/jpeg");
+    String path = "/users/" + user + "/avatar?size=112";
+    HttpResponse<byte[]> rendered = get(path);
+    assertEquals("public, max-age=300", header(rendered, "Cache-Control"));
+    for (Path file : server.avatarFiles(user)) {
+      if (!java.util.Arrays.equals(body, java.nio.file.Files.readAllBytes(file))) {
+        java.nio.file.Files.delete(file);
+      }
+    }
+    int renders = RENDERER.renders.get();
+
+    HttpResponse<byte[]> fallback = get(path);
+    assertEquals(200, fallback.statusCode());
+    assertEquals("public, max-age=60", header(fallback, "Cache-Control"));
+    assertArrayEquals(body, fallback.body());
+
+    HttpResponse<byte[]> again = Eventually.await(() -> get(path),
+      r -> "public, max-age=300".equals(header(r, "Cache-Control")), java.time.Duration.ofSeconds(10));
+    assertArrayEquals(rendered.body(), again.body());
+    assertEquals(renders + 1, RENDERER.renders.get());
+    assertEquals(2, server.avatarFiles(user).size());
   }
 
   @Test

@@ -82,6 +82,13 @@ final class SqlVariantRepository implements VariantRepository {
       .recover(this::translate);
   }
 
+  @Override
+  public Future<Void> delete(StoredVariant variant) {
+    return pool.withTransaction(conn -> conn.preparedQuery(sql.deleteKey()).execute(Tuple.of(variant.storageKey())))
+      .<Void>mapEmpty()
+      .recover(this::translate);
+  }
+
   /** Null for a row in a format this server no longer knows (never written by it). */
   private static StoredVariant variant(Row row) {
     return VariantFormat.named(row.getString(3))

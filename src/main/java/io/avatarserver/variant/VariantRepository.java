@@ -27,4 +27,7 @@ public interface VariantRepository {
    * storage keys, for the caller to delete the objects (after this commit).
    */
   Future<List<String>> deleteBelow(long userId, long version);
+
+  /** Deletes the row of a variant whose object turned out to be gone, so that it is rendered again. */
+  Future<Void> delete(StoredVariant variant);
 }

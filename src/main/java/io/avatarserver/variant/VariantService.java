@@ -125,15 +125,18 @@ public final class VariantService {
   }
 
   /**
-   * Opens a stored variant's bytes; the caller sends or closes them. When its object is gone, the
-   * remembered row is forgotten and this fails with the storage's {@code ObjectMissingException}.
+   * Opens a stored variant's bytes; the caller sends or closes them. When its object is gone, the row is
+   * forgotten and deleted (the next request renders the variant again) and this fails with the storage's
+   * {@code ObjectMissingException}.
    */
   public Future<StoredContent> open(StoredVariant variant) {
     return storage.open(variant.storageKey()).onFailure(err -> {
       if (err instanceof io.avatarserver.avatar.ObjectMissingException) {
-        LOG.warn("variant {} of user {} names stored object {}, which does not exist", variant.key().spec(),
-          variant.key().userId(), variant.storageKey());
+        LOG.warn("variant {} of user {} names stored object {}, which does not exist: its row is dropped, the next"
+          + " request renders it again", variant.key().spec(), variant.key().userId(), variant.storageKey());
         forget(variant.key());
+        repository.delete(variant).onFailure(e -> LOG.warn("could not drop the row of missing variant {}: {}",
+          variant.storageKey(), e.toString()));
       }
     });
   }

@@ -144,6 +144,12 @@ class VariantServiceTest {
     public Future<List<String>> deleteBelow(long userId, long version) {
       return Future.succeededFuture(List.of());
     }
+
+    @Override
+    public Future<Void> delete(StoredVariant variant) {
+      rows.remove(variant.key(), variant);
+      return Future.succeededFuture();
+    }
   }
 
   /** The local directory, but its objects are read as streams, as from an object store. */
