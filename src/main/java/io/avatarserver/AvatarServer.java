@@ -19,6 +19,20 @@ import io.avatarserver.upload.AvatarUploads;
 import io.avatarserver.upload.UploadLimits;
 import io.avatarserver.upload.WriteBudget;
 import io.avatarserver.upload.image.ImageLimits;
+import io.avatarserver.variant.DefaultAvatarSource;
+import io.avatarserver.variant.DefaultAvatarSettings;
+import io.avatarserver.variant.DefaultAvatars;
+import io.avatarserver.variant.GeneratedDefaultAvatars;
+import io.avatarserver.variant.RenderException;
+import io.avatarserver.variant.RenderLimits;
+import io.avatarserver.variant.RenderPool;
+import io.avatarserver.variant.Rendered;
+import io.avatarserver.variant.Renderer;
+import io.avatarserver.variant.SourceInfo;
+import io.avatarserver.variant.VariantDroppingRepository;
+import io.avatarserver.variant.VariantRepository;
+import io.avatarserver.variant.VariantService;
+import io.avatarserver.variant.VariantSpec;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -102,6 +116,18 @@ public final class AvatarServer {
    * it the registry the Vert.x instance was built with, for HTTP, pool and JVM metrics too (as Main does).
    */
   public static Future<AvatarServer> start(Vertx vertx, ServerConfig config, PrometheusMeterRegistry registry) {
+    return start(vertx, config, registry, renderer(config));
+  }
+
+  /** The render engine {@code variants.engine} names: the pure-Java one (libvips comes with its engine). */
+  static Renderer renderer(ServerConfig config) {
+    return new io.avatarserver.variant.JavaRenderer();
+  }
+
+
+  /** As {@link #start(Vertx, ServerConfig, PrometheusMeterRegistry)}, rendering variants with {@code renderer}. */
+  public static Future<AvatarServer> start(Vertx vertx, ServerConfig config, PrometheusMeterRegistry registry,
+                                           Renderer renderer) {
     ServerMetrics metrics = new ServerMetrics(registry);
     AvatarStorage storage;
     Future<Void> storageReady;
@@ -122,7 +148,23 @@ public final class AvatarServer {
       storageReady = local.init();
       closeStorage = Future::succeededFuture;
     }
-    AvatarRepository repository = repository(vertx, config);
+    Databases databases = database(vertx, config);
+    ServerConfig.Variants variantSettings = config.variants();
+    RenderPool renderPool = new RenderPool(vertx, variantSettings.workers(), variantSettings.queue());
+    VariantService variants = new VariantService(vertx, storage, databases.variants(), renderer, renderPool,
+      new RenderLimits(variantSettings.maxSourcePixels(), variantSettings.maxAnimationFrames(),
+        variantSettings.maxAnimationPixels()), variantSettings.sizes(), config.storage().tmpDir());
+    // Replacing or deleting an avatar takes its variants along, after the commit.
+    AvatarRepository repository = cached(new VariantDroppingRepository(databases.avatars(), variants), config);
+    DefaultAvatarSource defaults = new GeneratedDefaultAvatars(new DefaultAvatars(new DefaultAvatarSettings(
+      variantSettings.sizes(), DefaultAvatarSettings.DEFAULT.maxCacheEntries(), DefaultAvatarSettings.DEFAULT.maxCacheBytes())),
+      renderPool);
+    io.micrometer.core.instrument.FunctionCounter.builder("avatar.variant.renders", variants, VariantService::renders)
+      .description("Variant renders started (a stored or in-flight variant is not rendered again)").register(registry);
+    io.micrometer.core.instrument.Gauge.builder("avatar.variant.render.admitted", renderPool, RenderPool::admitted)
+      .description("Renders running or waiting for a render worker").register(registry);
+    io.micrometer.core.instrument.Gauge.builder("avatar.variant.render.batched", variants, VariantService::batched)
+      .description("Variant sizes waiting for a render worker, in batches rendered from one decode each").register(registry);
     AvatarUploads uploads = new AvatarUploads(vertx, repository, storage, uploadLimits(config.upload()),
       config.upload().writeBudgetBytes() == 0 ? WriteBudget.ofHeap() : new WriteBudget(config.upload().writeBudgetBytes()),
       metrics, err -> err instanceof HttpClosedException);
@@ -147,7 +189,7 @@ public final class AvatarServer {
       .compose(secret -> repository.migrate().map(v -> new Tokens(vertx, secret)))
       .compose(tokens -> {
         ApiRouter.Services services = new ApiRouter.Services(config, avatars, repository, storage, uploads, tokens, byAddress,
-          byUser, slots, draining::get, registry);
+          byUser, slots, draining::get, registry, variants, defaults);
         Future<String> api = vertx.deployVerticle(() -> {
           HttpServerVerticle verticle = new HttpServerVerticle(options, v2 -> ApiRouter.create(v2, services));
           verticles.add(verticle);
@@ -201,22 +243,27 @@ public final class AvatarServer {
       new ImageLimits(upload.maxDimension(), upload.maxPixels(), upload.stripMetadata()));
   }
 
-  private static AvatarRepository repository(Vertx vertx, ServerConfig config) {
+  private static AvatarRepository cached(AvatarRepository database, ServerConfig config) {
     ServerConfig.Database db = config.database();
-    AvatarRepository database = database(vertx, config);
     return db.cacheSeconds() == 0 ? database : new CachedAvatarRepository(database, db.cacheSeconds(), db.cacheEntries());
   }
 
-  private static AvatarRepository database(Vertx vertx, ServerConfig config) {
+  /** The avatar rows and the variant rows, on one pool. */
+  private record Databases(AvatarRepository avatars, VariantRepository variants) {
+  }
+
+  private static Databases database(Vertx vertx, ServerConfig config) {
     ServerConfig.Database db = config.database();
     if (db.isPostgres()) {
-      return PgAvatarRepository.create(vertx, db.url(), db.poolSize());
+      PgAvatarRepository pg = PgAvatarRepository.create(vertx, db.url(), db.poolSize());
+      return new Databases(pg, pg.variants());
     }
     String url = db.url().isEmpty() ? JdbcAvatarRepository.embeddedUrl(config.storage().dataDir()) : db.url();
     if (!url.startsWith("jdbc:")) {
       throw new IllegalArgumentException("database.url must start with postgresql:// or jdbc:, was " + db.url());
     }
-    return JdbcAvatarRepository.create(vertx, url, db.poolSize());
+    JdbcAvatarRepository jdbc = JdbcAvatarRepository.create(vertx, url, db.poolSize());
+    return new Databases(jdbc, jdbc.variants());
   }
 
   private static HttpServerOptions httpOptions(ServerConfig.Http http) {

@@ -8,13 +8,46 @@ import java.util.Map;
 import static io.avatarserver.config.Setting.*;
 
 /**
- * Every setting of the server, read once at start, in six sections. The settings themselves (keys,
+ * Every setting of the server, read once at start, in eight sections. The settings themselves (keys,
  * defaults, allowed values, environment variables, documentation) are declared once, in {@link Setting};
  * {@link ConfigLoader} checks and layers them, and {@link #of} builds this record from the result.
  * The records' constructors check each value against the same table, for code that builds them directly.
  */
 public record ServerConfig(Http http, Storage storage, Database database, Upload upload, Auth auth, Limits limits,
-                           Management management) {
+                           Management management, Variants variants) {
+
+  /**
+   * Sized variants ({@code ?size=N}, {@code /avatars/{id}/{version}/{size}.{ext}}).
+   *
+   * @param sizes              the sizes a request snaps to, ascending, distinct
+   * @param engine             {@code auto}, {@code java} or {@code vips}
+   * @param workers            renders at once, on a worker pool of their own
+   * @param queue              renders waiting for a worker at most; beyond, a fallback is served
+   * @param maxSourcePixels    an original with more pixels per frame is not rendered (served as is)
+   * @param maxAnimationFrames an animated variant keeps at most this many frames, else its first
+   * @param maxAnimationPixels … and at most this many pixels over all its frames
+   */
+  public record Variants(java.util.List<Integer> sizes, String engine, int workers, int queue, long maxSourcePixels,
+                         int maxAnimationFrames, long maxAnimationPixels) {
+    public Variants {
+      if (sizes == null || sizes.isEmpty()) {
+        throw new ConfigException("variants.sizes must list at least one size");
+      }
+      sizes = sizes.stream().distinct().sorted().toList();
+      VARIANTS_SIZES.require(sizes.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(",")));
+      VARIANTS_ENGINE.require(engine);
+      VARIANTS_WORKERS.require(workers);
+      VARIANTS_QUEUE.require(queue);
+      VARIANTS_MAX_SOURCE_PIXELS.require(maxSourcePixels);
+      VARIANTS_MAX_ANIMATION_FRAMES.require(maxAnimationFrames);
+      VARIANTS_MAX_ANIMATION_PIXELS.require(maxAnimationPixels);
+    }
+
+    /** Parses the text form of {@code variants.sizes} (already checked by the table). */
+    static java.util.List<Integer> parseSizes(String text) {
+      return java.util.Arrays.stream(text.split(",")).map(String::trim).map(Integer::valueOf).toList();
+    }
+  }
 
   /**
    * Where {@code /metrics} and {@code /health*} are served, and who may read {@code /metrics}.
@@ -290,7 +323,10 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
       new Limits(v.integer(LIMITS_MAX_UPLOADS), v.integer(LIMITS_MAX_UPLOADS_PER_USER),
         v.integer(LIMITS_USER_WRITES_PER_MINUTE), v.integer(LIMITS_USER_BURST),
         v.integer(LIMITS_ADDRESS_WRITES_PER_SECOND), v.integer(LIMITS_ADDRESS_BURST)),
-      new Management(v.text(MANAGEMENT_HOST), v.integer(MANAGEMENT_PORT), v.text(MANAGEMENT_METRICS_TOKEN)));
+      new Management(v.text(MANAGEMENT_HOST), v.integer(MANAGEMENT_PORT), v.text(MANAGEMENT_METRICS_TOKEN)),
+      new Variants(Variants.parseSizes(v.text(VARIANTS_SIZES)), v.text(VARIANTS_ENGINE), v.integer(VARIANTS_WORKERS),
+        v.integer(VARIANTS_QUEUE), v.whole(VARIANTS_MAX_SOURCE_PIXELS), v.integer(VARIANTS_MAX_ANIMATION_FRAMES),
+        v.whole(VARIANTS_MAX_ANIMATION_PIXELS)));
   }
 
   /** Typed reads of checked values: the table's ranges make every narrowing exact. */

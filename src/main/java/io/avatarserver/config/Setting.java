@@ -146,11 +146,30 @@ public enum Setting {
       + " API's; -1 = their own on a free port (tests)"),
   MANAGEMENT_METRICS_TOKEN("management.metricsToken", Kind.secret("empty, or at least 16 characters",
     v -> v.isEmpty() || v.length() >= 16), "",
-    "when set, `/metrics` needs `Authorization: Bearer <token>` (401 otherwise); empty = open");
+    "when set, `/metrics` needs `Authorization: Bearer <token>` (401 otherwise); empty = open"),
+
+  VARIANTS_SIZES("variants.sizes", Kind.text("comma-separated sizes from 1 to 4096 px", Setting::isSizeList),
+    "16,32,48,64,80,96,128,160,256,320,512,1024",
+    "the sizes `?size=N` snaps to (the smallest listed ≥ N, else the largest), never above the original's"
+      + " short side"),
+  VARIANTS_ENGINE("variants.engine", Kind.text("`auto`, `java` or `vips`",
+    v -> v.equals("auto") || v.equals("java") || v.equals("vips")), "auto",
+    "the render engine: `auto` = libvips when the library loads, else pure Java"),
+  VARIANTS_WORKERS("variants.workers", Kind.whole(1, 256), "2",
+    "renders at once (a worker pool of their own, never an event loop)"),
+  VARIANTS_QUEUE("variants.queue", Kind.whole(0, 100_000), "32",
+    "renders waiting for a worker at most; beyond, the nearest stored variant or the original is served with"
+      + " `max-age=60`"),
+  VARIANTS_MAX_SOURCE_PIXELS("variants.maxSourcePixels", Kind.whole(1, 1L << 32), "100000000",
+    "an original with more pixels (per frame, read from its header) is not rendered: the original is served"),
+  VARIANTS_MAX_ANIMATION_FRAMES("variants.maxAnimationFrames", Kind.whole(1, 100_000), "100",
+    "an animated variant keeps its animation up to this many frames, else it is the first frame"),
+  VARIANTS_MAX_ANIMATION_PIXELS("variants.maxAnimationPixels", Kind.whole(1, 1L << 40), "6553600",
+    "… and up to this many pixels over all its frames at the target size");
 
   /** The JSON file's sections, in the table's order. */
   public static final List<String> SECTIONS = List.of("http", "storage", "database", "upload", "auth", "limits",
-    "management");
+    "management", "variants");
 
   private final String key;
   private final Kind kind;
@@ -263,6 +282,18 @@ public enum Setting {
       }
     }
     return null;
+  }
+
+  /** A non-empty comma-separated list of sizes from 1 to 4096 (blanks around them allowed). */
+  static boolean isSizeList(String text) {
+    String[] parts = text.split(",", -1);
+    for (String part : parts) {
+      String p = part.trim();
+      if (!p.matches("[1-9][0-9]{0,3}") || Integer.parseInt(p) > 4096) {
+        return false;
+      }
+    }
+    return true;
   }
 
   static String upperSnake(String camel) {

@@ -36,6 +36,16 @@ public final class JdbcAvatarRepository extends SqlAvatarRepository {
   }
 
   @Override
+  protected boolean isUniqueViolation(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof SQLException sql && "23505".equals(sql.getSQLState())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  @Override
   protected boolean isForeignKeyViolation(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
       // 23503 is the standard SQLSTATE; H2 reports a missing parent row as 23506.

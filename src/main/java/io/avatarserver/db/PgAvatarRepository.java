@@ -33,6 +33,11 @@ public final class PgAvatarRepository extends SqlAvatarRepository {
   }
 
   @Override
+  protected boolean isUniqueViolation(Throwable failure) {
+    return failure instanceof PgException pg && "23505".equals(pg.getSqlState());
+  }
+
+  @Override
   protected boolean isForeignKeyViolation(Throwable failure) {
     return failure instanceof PgException pg && FOREIGN_KEY_VIOLATION.equals(pg.getSqlState());
   }

@@ -47,6 +47,15 @@ abstract class SqlAvatarRepository implements AvatarRepository {
   /** True when {@code failure} says a referenced row (the user) does not exist. */
   protected abstract boolean isForeignKeyViolation(Throwable failure);
 
+  /** True when {@code failure} is a unique-constraint violation (SQLSTATE 23505). */
+  protected abstract boolean isUniqueViolation(Throwable failure);
+
+  /** The {@code variants} table on this repository's pool and dialect. */
+  public io.avatarserver.variant.VariantRepository variants() {
+    return new SqlVariantRepository(pool, sql.numberedParameters() ? VariantQueries.POSTGRES : VariantQueries.H2,
+      this::isUniqueViolation);
+  }
+
   @Override
   public Future<Void> migrate() {
     return pool.query(SqlQueries.CREATE_SCHEMA_VERSION).execute()
@@ -182,7 +191,7 @@ abstract class SqlAvatarRepository implements AvatarRepository {
     if (keys.isEmpty()) {
       return Future.succeededFuture(Set.of());
     }
-    return pool.preparedQuery(sql.referencedAmong(keys.size())).execute(Tuple.wrap(List.copyOf(keys)))
+    return pool.preparedQuery(sql.referencedAmong(keys.size())).execute(Tuple.wrap(sql.referencedParameters(keys)))
       .map(rows -> {
         Set<String> found = new HashSet<>();
         rows.forEach(row -> found.add(row.getString(0)));

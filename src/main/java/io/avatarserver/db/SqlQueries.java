@@ -22,11 +22,30 @@ record SqlQueries(
   String ping,
   boolean numberedParameters) {
 
-  /** {@code SELECT storage_key … WHERE storage_key IN (…)} with {@code n} parameters. */
+  /**
+   * {@code SELECT storage_key … WHERE storage_key IN (…)} with {@code n} keys: those an avatar row
+   * references, and those a variant row of an avatar's current version references (a variant of an
+   * older version is garbage, whether or not its row is still there). With {@code ?} parameters the
+   * keys are bound twice ({@link #referencedParameters}).
+   */
   String referencedAmong(int n) {
-    StringBuilder in = new StringBuilder(referencedKeysIn).append(" (");
+    return referencedKeysIn + in(n, 0) + " UNION SELECT v.storage_key FROM variants v JOIN avatars a"
+      + " ON a.user_id = v.user_id AND a.version = v.version WHERE v.storage_key IN" + in(n, numberedParameters ? 0 : n);
+  }
+
+  /** The parameters of {@link #referencedAmong} for {@code keys}. */
+  List<Object> referencedParameters(List<String> keys) {
+    List<Object> all = new java.util.ArrayList<>(keys);
+    if (!numberedParameters) {
+      all.addAll(keys);
+    }
+    return all;
+  }
+
+  private String in(int n, int offset) {
+    StringBuilder in = new StringBuilder(" (");
     for (int i = 1; i <= n; i++) {
-      in.append(i > 1 ? ", " : "").append(numberedParameters ? "$" + i : "?");
+      in.append(i > 1 ? ", " : "").append(numberedParameters ? "$" + (offset + i) : "?");
     }
     return in.append(')').toString();
   }
@@ -65,7 +84,23 @@ record SqlQueries(
       "ALTER TABLE users ADD COLUMN IF NOT EXISTS avatar_version BIGINT NOT NULL DEFAULT 0",
       """
       UPDATE users SET avatar_version = (SELECT a.version FROM avatars a WHERE a.user_id = users.id)
-      WHERE EXISTS (SELECT 1 FROM avatars a WHERE a.user_id = users.id AND a.version > users.avatar_version)"""));
+      WHERE EXISTS (SELECT 1 FROM avatars a WHERE a.user_id = users.id AND a.version > users.avatar_version)"""),
+    // Version 3: sized variants, rendered lazily, one row per stored variant of an avatar version. The
+    // unique row decides between instances rendering the same variant at once (the loser deletes its object).
+    List.of(
+      """
+      CREATE TABLE IF NOT EXISTS variants (
+        user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        version BIGINT NOT NULL,
+        side INTEGER NOT NULL,
+        format_name VARCHAR(10) NOT NULL,
+        first_frame BOOLEAN NOT NULL,
+        storage_key VARCHAR(255) NOT NULL UNIQUE,
+        size_bytes BIGINT NOT NULL,
+        sha256 CHAR(64) NOT NULL,
+        created_at TIMESTAMP WITH TIME ZONE NOT NULL,
+        CONSTRAINT variants_one_per_spec UNIQUE (user_id, version, side, format_name, first_frame)
+      )"""));
 
   static final String CREATE_SCHEMA_VERSION = """
     CREATE TABLE IF NOT EXISTS schema_version (

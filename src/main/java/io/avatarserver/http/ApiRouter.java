@@ -34,13 +34,17 @@ public final class ApiRouter {
   public record Services(ServerConfig config, AvatarService avatars, AvatarRepository repository, AvatarStorage storage,
                          AvatarUploads uploads, Tokens tokens, RateLimiter byAddress, RateLimiter byUser,
                          UploadSlots slots, java.util.function.BooleanSupplier draining,
-                         io.micrometer.prometheusmetrics.PrometheusMeterRegistry metrics) {
+                         io.micrometer.prometheusmetrics.PrometheusMeterRegistry metrics,
+                         io.avatarserver.variant.VariantService variants,
+                         io.avatarserver.variant.DefaultAvatarSource defaults) {
   }
 
   public static Router create(Vertx vertx, Services services) {
     ServerConfig config = services.config();
     UploadHandler upload = new UploadHandler(services.avatars(), services.uploads(), config.upload().multipartOverhead());
     AvatarHandler avatars = new AvatarHandler(services.avatars());
+    VariantHandler variants = new VariantHandler(services.avatars(), services.repository(), services.variants(),
+      services.defaults());
     UserHandler users = new UserHandler(services.avatars(), USER_BODY_LIMIT);
     WriteGuards guards = new WriteGuards(services.tokens(), services.byAddress(), services.byUser(), services.slots());
     RequestChecks checks = new RequestChecks(config.http().maxHeaders());
@@ -60,9 +64,11 @@ public final class ApiRouter {
       .handler(guards::ownerOnly).handler(guards::uploadSlot).handler(upload::postMultipart);
     router.delete("/users/:id/avatar").handler(guards::addressRate).handler(guards::authenticate)
       .handler(guards::ownerOnly).handler(avatars::delete);
-    router.get("/users/:id/avatar").handler(avatars::get);
-    router.head("/users/:id/avatar").handler(avatars::get);
-    router.get("/users/:id/avatar/info").handler(avatars::info);
+    // ?size=, ?s= or ?d= make it a variant's request; without them, the original as always.
+    router.get("/users/:id/avatar").handler(variants::dispatch).handler(avatars::get);
+    router.head("/users/:id/avatar").handler(variants::dispatch).handler(avatars::get);
+    router.get("/users/:id/avatar/info").handler(variants::info);
+    router.get("/avatars/:id/:version/:file").handler(variants::versioned);
     PageRoutes.mount(router, config.http().page());
     methodFallbacks(router);
 

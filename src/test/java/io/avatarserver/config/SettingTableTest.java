@@ -77,6 +77,14 @@ class SettingTableTest {
     ACCESSORS.put(Setting.MANAGEMENT_HOST, c -> c.management().host());
     ACCESSORS.put(Setting.MANAGEMENT_PORT, c -> c.management().port());
     ACCESSORS.put(Setting.MANAGEMENT_METRICS_TOKEN, c -> c.management().metricsToken());
+    ACCESSORS.put(Setting.VARIANTS_SIZES, c -> c.variants().sizes().stream().map(String::valueOf)
+      .collect(java.util.stream.Collectors.joining(",")));
+    ACCESSORS.put(Setting.VARIANTS_ENGINE, c -> c.variants().engine());
+    ACCESSORS.put(Setting.VARIANTS_WORKERS, c -> c.variants().workers());
+    ACCESSORS.put(Setting.VARIANTS_QUEUE, c -> c.variants().queue());
+    ACCESSORS.put(Setting.VARIANTS_MAX_SOURCE_PIXELS, c -> c.variants().maxSourcePixels());
+    ACCESSORS.put(Setting.VARIANTS_MAX_ANIMATION_FRAMES, c -> c.variants().maxAnimationFrames());
+    ACCESSORS.put(Setting.VARIANTS_MAX_ANIMATION_PIXELS, c -> c.variants().maxAnimationPixels());
   }
 
   /** The accessor's value in the table's terms: numbers as Long, the data directory as the text it was given. */
@@ -100,6 +108,8 @@ class SettingTableTest {
       case STORAGE_S3_BUCKET -> "avatars";
       case STORAGE_S3_PREFIX -> "tenant/";
       case STORAGE_S3_CHECKSUM -> "when_required";
+      case VARIANTS_SIZES -> "64,128";
+      case VARIANTS_ENGINE -> "java";
       default -> {
         Object value = setting.defaultValue();
         if (value instanceof Boolean b) {

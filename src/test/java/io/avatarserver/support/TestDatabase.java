@@ -31,6 +31,9 @@ public abstract class TestDatabase implements AutoCloseable {
   /** Runs statements outside the server, for fault injection and inspection. */
   public abstract void execute(String... statements);
 
+  /** The first column of the first row of {@code query}, a number (a COUNT). */
+  public abstract long queryLong(String query);
+
   public abstract String name();
 
   /** A TCP endpoint that serves this database (for H2, a TCP server is started for it). */
@@ -75,6 +78,16 @@ public abstract class TestDatabase implements AutoCloseable {
         for (String sql : statements) {
           conn.query(sql).execute().await();
         }
+      } finally {
+        conn.close().await();
+      }
+    }
+
+    @Override
+    public long queryLong(String query) {
+      PgConnection conn = PgConnection.connect(vertx, PgConnectOptions.fromUri(serverUrl())).await();
+      try {
+        return conn.query(query).execute().await().iterator().next().getLong(0);
       } finally {
         conn.close().await();
       }
@@ -151,6 +164,17 @@ public abstract class TestDatabase implements AutoCloseable {
         for (String sql : statements) {
           st.execute(sql);
         }
+      } catch (SQLException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    @Override
+    public long queryLong(String query) {
+      try (Connection conn = DriverManager.getConnection(url); Statement st = conn.createStatement();
+           java.sql.ResultSet rows = st.executeQuery(query)) {
+        rows.next();
+        return rows.getLong(1);
       } catch (SQLException e) {
         throw new IllegalStateException(e);
       }

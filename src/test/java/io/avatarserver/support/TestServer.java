@@ -90,6 +90,23 @@ public final class TestServer implements AutoCloseable {
   /** Both: the database by a proxy's URL, the meters in {@code registry}. */
   public static TestServer start(Vertx vertx, JsonObject overrides, java.util.function.Function<TestDatabase, String> databaseUrl,
                                   io.micrometer.prometheusmetrics.PrometheusMeterRegistry registry) {
+    return start(vertx, overrides, databaseUrl, registry, null);
+  }
+
+  /** As {@link #start(Vertx, JsonObject)}, rendering sized variants with {@code renderer}. */
+  public static TestServer start(Vertx vertx, JsonObject overrides, io.avatarserver.variant.Renderer renderer) {
+    return start(vertx, overrides, TestDatabase::serverUrl, newRegistry(), renderer);
+  }
+
+  /** Both: the database by the URL {@code databaseUrl} gives, variants rendered with {@code renderer}. */
+  public static TestServer start(Vertx vertx, JsonObject overrides, java.util.function.Function<TestDatabase, String> databaseUrl,
+                                 io.avatarserver.variant.Renderer renderer) {
+    return start(vertx, overrides, databaseUrl, newRegistry(), renderer);
+  }
+
+  private static TestServer start(Vertx vertx, JsonObject overrides, java.util.function.Function<TestDatabase, String> databaseUrl,
+                                  io.micrometer.prometheusmetrics.PrometheusMeterRegistry registry,
+                                  io.avatarserver.variant.Renderer renderer) {
     Path dataDir;
     try {
       dataDir = Files.createTempDirectory("avatar-test-");
@@ -103,7 +120,9 @@ public final class TestServer implements AutoCloseable {
       JsonObject storage = s3.settings(s3.newBucket()).mergeIn(overrides.getJsonObject("storage", new JsonObject()));
       overrides = overrides.copy().put("storage", storage);
     }
-    AvatarServer server = AvatarServer.start(vertx, config(overrides, dataDir, url), registry).await();
+    ServerConfig config = config(overrides, dataDir, url);
+    AvatarServer server = (renderer == null ? AvatarServer.start(vertx, config, registry)
+      : AvatarServer.start(vertx, config, registry, renderer)).await();
     return new TestServer(server, database, dataDir, url, new Tokens(vertx, SECRET.getBytes(StandardCharsets.UTF_8)), true);
   }
 
@@ -113,13 +132,20 @@ public final class TestServer implements AutoCloseable {
    * pool can use too (PostgreSQL's; for H2, its TCP server's). Closing the sibling stops only it.
    */
   public TestServer sibling(Vertx vertx, JsonObject overrides) {
+    return sibling(vertx, overrides, null);
+  }
+
+  /** As {@link #sibling(Vertx, JsonObject)}, rendering sized variants with {@code renderer} (null: the default). */
+  public TestServer sibling(Vertx vertx, JsonObject overrides, io.avatarserver.variant.Renderer renderer) {
     if (onS3() && !overrides.getJsonObject("storage", new JsonObject()).containsKey("backend")) {
       ServerConfig.S3 s3 = server.config().storage().s3();
       JsonObject storage = s3().settings(s3.bucket()).put("s3Prefix", s3.prefix())
         .mergeIn(overrides.getJsonObject("storage", new JsonObject()));
       overrides = overrides.copy().put("storage", storage);
     }
-    AvatarServer sibling = AvatarServer.start(vertx, config(overrides, dataDir, databaseUrl), newRegistry()).await();
+    ServerConfig config = config(overrides, dataDir, databaseUrl);
+    AvatarServer sibling = (renderer == null ? AvatarServer.start(vertx, config, newRegistry())
+      : AvatarServer.start(vertx, config, newRegistry(), renderer)).await();
     return new TestServer(sibling, database, dataDir, databaseUrl, tokens, false);
   }
 
@@ -237,6 +263,21 @@ public final class TestServer implements AutoCloseable {
 
   public static JsonObject json(HttpResponse<byte[]> response) {
     return new JsonObject(new String(response.body()));
+  }
+
+  /** The first column of the first row of {@code query} (a COUNT), on the database this server uses. */
+  public long queryLong(String query) {
+    if (!databaseUrl.startsWith("jdbc:")) {
+      return database.queryLong(query);
+    }
+    // H2, embedded or by its TCP server (test thread, not an event loop).
+    try (java.sql.Connection conn = java.sql.DriverManager.getConnection(databaseUrl);
+         java.sql.Statement st = conn.createStatement(); java.sql.ResultSet rows = st.executeQuery(query)) {
+      rows.next();
+      return rows.getLong(1);
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   public Path avatarsDir() {
