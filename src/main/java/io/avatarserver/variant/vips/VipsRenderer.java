@@ -316,6 +316,10 @@ public final class VipsRenderer implements Renderer {
         throw new RenderException("libvips could not encode " + spec.format().extension() + ": " + vips.takeError());
       }
       byte[] bytes = mem.getByteArray(0, Math.toIntExact(len.getValue()));
+      if (spec.format() == VariantFormat.WEBP) {
+        // libvips 8.14's webpsave writes a fresh EXIF block even with strip=TRUE.
+        bytes = stripWebp(bytes);
+      }
       return new Rendered(spec, bytes, spec.size(), spec.size(), pages > 1);
     } finally {
       if (mem != null) {
@@ -337,6 +341,59 @@ public final class VipsRenderer implements Renderer {
     } finally {
       lib.vips_area_unref(white);
     }
+  }
+
+  /**
+   * The WebP without its EXIF, XMP and ICC chunks, and with the VP8X flags that announce them cleared.
+   * Anything that is not a well-formed RIFF/WEBP container is returned as it is.
+   */
+  static byte[] stripWebp(byte[] webp) {
+    if (webp.length < 12 || !ascii(webp, 0, "RIFF") || !ascii(webp, 8, "WEBP")) {
+      return webp;
+    }
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(webp.length);
+    out.write(webp, 0, 12);
+    int i = 12;
+    while (i + 8 <= webp.length) {
+      int size = (webp[i + 4] & 0xff) | (webp[i + 5] & 0xff) << 8 | (webp[i + 6] & 0xff) << 16
+        | (webp[i + 7] & 0xff) << 24;
+      int padded = size + (size & 1);
+      if (size < 0 || i + 8 + padded > webp.length) {
+        return webp;
+      }
+      if (ascii(webp, i, "EXIF") || ascii(webp, i, "XMP ") || ascii(webp, i, "ICCP")) {
+        i += 8 + padded;
+        continue;
+      }
+      int start = out.size();
+      out.write(webp, i, 8 + padded);
+      if (ascii(webp, i, "VP8X") && size >= 1) {
+        byte[] sofar = out.toByteArray();
+        sofar[start + 8] &= (byte) ~(0x20 | 0x08 | 0x04); // ICC, EXIF, XMP
+        out.reset();
+        out.write(sofar, 0, sofar.length);
+      }
+      i += 8 + padded;
+    }
+    if (i != webp.length) {
+      return webp;
+    }
+    byte[] stripped = out.toByteArray();
+    int riff = stripped.length - 8;
+    stripped[4] = (byte) riff;
+    stripped[5] = (byte) (riff >>> 8);
+    stripped[6] = (byte) (riff >>> 16);
+    stripped[7] = (byte) (riff >>> 24);
+    return stripped;
+  }
+
+  private static boolean ascii(byte[] b, int at, String tag) {
+    for (int k = 0; k < tag.length(); k++) {
+      if (b[at + k] != tag.charAt(k)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   // --- bookkeeping -----------------------------------------------------------------------------
