@@ -97,6 +97,8 @@ public interface VipsLib extends Library {
 
   int vips_copy(Pointer in, PointerByReference out, Object... args);
 
+  int vips_bandjoin_const1(Pointer in, PointerByReference out, double c, Object... args);
+
   int vips_flatten(Pointer in, PointerByReference out, Object... args);
 
   int vips_icc_transform(Pointer in, PointerByReference out, String outputProfile, Object... args);

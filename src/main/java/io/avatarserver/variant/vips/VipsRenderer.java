@@ -97,8 +97,9 @@ public final class VipsRenderer implements Renderer {
       return List.of();
     }
     try (Natives n = new Natives()) {
-      Pointer source = openSource(n, original);
-      Header h = header(n, source);
+      Opened opened = openSource(n, original);
+      Pointer source = opened.source();
+      Header h = header(n, opened);
       checkType(h, info.mediaType());
       long pixels = (long) h.width * h.pageHeight;
       if (pixels > limits.maxSourcePixels()) {
@@ -158,24 +159,59 @@ public final class VipsRenderer implements Renderer {
 
   // --- reading ---------------------------------------------------------------------------------
 
-  private Pointer openSource(Natives n, Path file) throws IOException, RenderException {
+  private Opened openSource(Natives n, Path file) throws IOException, RenderException {
     if (!Files.isRegularFile(file)) {
       throw new NoSuchFileException(file.toString());
     }
     if (!Files.isReadable(file)) {
       throw new IOException("cannot read " + file);
     }
+    String sniffed = sniff(file);
     // A source, not a file name: libvips would parse "name[options]" out of a file name.
-    return n.object(lib.vips_source_new_from_file(file.toString()), "open " + file.getFileName());
+    return new Opened(n.object(lib.vips_source_new_from_file(file.toString()), "open " + file.getFileName()),
+      sniffed);
   }
 
-  private Header header(Natives n, Pointer source) throws RenderException {
+  /**
+   * The media type the file's first bytes announce, checked here before libvips sees the file: the
+   * loader blocks do not cover every path (libvips opens its own {@code .v} format directly, and
+   * reports the loader named in that file's metadata).
+   */
+  static String sniff(Path file) throws IOException, RenderException {
+    byte[] head = new byte[12];
+    int read;
+    try (java.io.InputStream in = Files.newInputStream(file)) {
+      read = in.readNBytes(head, 0, head.length);
+    }
+    if (read >= 3 && (head[0] & 0xff) == 0xFF && (head[1] & 0xff) == 0xD8 && (head[2] & 0xff) == 0xFF) {
+      return "image/jpeg";
+    }
+    if (read >= 8 && (head[0] & 0xff) == 0x89 && ascii(head, 1, "PNG\r\n\u001a\n")) {
+      return "image/png";
+    }
+    if (read >= 6 && (ascii(head, 0, "GIF87a") || ascii(head, 0, "GIF89a"))) {
+      return "image/gif";
+    }
+    if (read >= 12 && ascii(head, 0, "RIFF") && ascii(head, 8, "WEBP")) {
+      return "image/webp";
+    }
+    throw new RenderException("not a JPEG, PNG, WebP or GIF image");
+  }
+
+  private record Opened(Pointer source, String sniffed) {
+  }
+
+  private Header header(Natives n, Opened opened) throws RenderException {
+    Pointer source = opened.source();
     Pointer image = n.object(vips.openHeader(source), "read the header");
     PointerByReference loader = new PointerByReference();
     if (lib.vips_image_get_string(image, "vips-loader", loader) != 0) {
       throw new RenderException("libvips: " + vips.takeError());
     }
     String mediaType = mediaTypeOfLoader(loader.getValue().getString(0));
+    if (!mediaType.equals(opened.sniffed())) {
+      throw new RenderException("the file starts as " + opened.sniffed() + " but reads as " + mediaType);
+    }
     int width = lib.vips_image_get_width(image);
     int pageHeight = lib.vips_image_get_page_height(image);
     int frames = Math.max(1, lib.vips_image_get_n_pages(image));
