@@ -35,6 +35,18 @@ class VipsTest {
   }
 
   @Test
+  void aMissingLibrarySaysHowToInstallIt() {
+    VipsUnavailableException e = assertThrows(VipsUnavailableException.class,
+      () -> Vips.init(List.of("vips-that-is-not-installed")));
+    assertTrue(e.getMessage().startsWith("libvips cannot be loaded"), e.getMessage());
+    assertTrue(e.getMessage().contains("apt-get install libvips42"), e.getMessage());
+    // A library that is not libvips at all is refused too.
+    VipsUnavailableException other = assertThrows(VipsUnavailableException.class,
+      () -> Vips.init(List.of("libz.so.1")));
+    assertTrue(other.getMessage().contains("not libvips"), other.getMessage());
+  }
+
+  @Test
   void countsLiveObjects() {
     Vips vips = vips();
     long before = vips.liveObjects();
