@@ -271,6 +271,36 @@ class VipsRendererTest {
   }
 
   @Test
+  void rendersInParallelOnSeveralWorkerThreads() throws Exception {
+    List<Path> files = List.of(fixture("images/large-1200.jpg"), own("animated.gif"), own("alpha.png"),
+      fixture("images/avatar-200.webp"));
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      List<java.util.concurrent.Future<List<Rendered>>> futures = new ArrayList<>();
+      for (int i = 0; i < 24; i++) {
+        Path file = files.get(i % files.size());
+        futures.add(pool.submit(() -> render(file, everyFormat(96, 40))));
+      }
+      for (var future : futures) {
+        for (Rendered r : future.get()) {
+          Decoded d = decode(r.bytes());
+          assertEquals(r.spec().size(), d.width());
+          assertEquals(r.spec().size(), d.pageHeight());
+        }
+      }
+      // A refusal on one thread does not disturb a render on another.
+      var bad = pool.submit(() -> render(fixture("hostile/truncated.jpg"), everyFormat(40)));
+      var good = pool.submit(() -> render(fixture("images/avatar-256.jpg"), everyFormat(40)));
+      java.util.concurrent.ExecutionException e =
+        assertThrows(java.util.concurrent.ExecutionException.class, bad::get);
+      assertTrue(e.getCause() instanceof RenderException, e.getCause().toString());
+      assertEquals(4, good.get().size());
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   void namesItself() {
     assertEquals("vips", renderer.name());
     assertTrue(renderer.version().startsWith("8."), renderer.version());
