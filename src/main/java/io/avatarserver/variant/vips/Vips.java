@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * libvips, loaded and initialised once for the process: {@link #load()} answers the same instance or
@@ -43,6 +45,26 @@ public final class Vips {
   private static final int VIPS_ACCESS_SEQUENTIAL = 1;
 
   private static volatile Object state; // Vips or VipsUnavailableException
+
+  private static final Logger LOG = LoggerFactory.getLogger(Vips.class);
+
+  // GLogLevelFlags
+  private static final int G_LOG_LEVEL_CRITICAL = 1 << 3;
+  private static final int G_LOG_LEVEL_WARNING = 1 << 4;
+  private static final int G_LOG_LEVEL_MESSAGE = 1 << 5;
+
+  /**
+   * libvips' GLib messages ("VIPS-WARNING: error in tile …", mostly about broken uploads, which the
+   * render then refuses with its own reason) go to this class's logger at DEBUG instead of stderr;
+   * criticals at WARN. Held here for good: libvips may call it from any thread at any time.
+   */
+  private static final VipsLib.LogFn LOG_HANDLER = (domain, level, message, data) -> {
+    if ((level & G_LOG_LEVEL_CRITICAL) != 0) {
+      LOG.warn("libvips: {}", message);
+    } else {
+      LOG.debug("libvips: {}", message);
+    }
+  };
 
   private final VipsLib lib;
   private final String version;
@@ -136,6 +158,9 @@ public final class Vips {
       lib.vips_error_clear();
       throw new VipsUnavailableException("libvips " + version + " failed to start: " + reason);
     }
+    // Info and debug stay with GLib's default handler, which drops them unless G_MESSAGES_DEBUG is set.
+    lib.g_log_set_handler("VIPS", G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE,
+      LOG_HANDLER, null);
     lib.vips_concurrency_set(1);
     lib.vips_cache_set_max(0);
     lib.vips_cache_set_max_mem(0);

@@ -123,6 +123,14 @@ public interface VipsLib extends Library {
   int vips_image_write_to_file(Pointer in, String name, Object... args);
 
   // GLib / GObject (resolved through libvips' own dependencies).
+
+  /** {@code void (*GLogFunc)(const gchar *domain, GLogLevelFlags level, const gchar *message, gpointer data)}. */
+  interface LogFn extends Callback {
+    void invoke(String domain, int level, String message, Pointer data);
+  }
+
+  int g_log_set_handler(String domain, int levels, LogFn handler, Pointer data);
+
   void g_free(Pointer mem);
 
   void g_object_unref(Pointer object);

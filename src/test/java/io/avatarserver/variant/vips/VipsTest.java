@@ -47,6 +47,31 @@ class VipsTest {
   }
 
   @Test
+  void libvipsWarningsGoToTheLogNotStderr() throws Exception {
+    VipsRenderer renderer = new VipsRenderer(vips());
+    ch.qos.logback.classic.Logger logger =
+      (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(Vips.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> events =
+      new ch.qos.logback.core.read.ListAppender<>();
+    events.start();
+    ch.qos.logback.classic.Level level = logger.getLevel();
+    logger.setLevel(ch.qos.logback.classic.Level.DEBUG);
+    logger.addAppender(events);
+    try {
+      // A truncated JPEG: libjpeg warns ("Premature end of JPEG file") before the render is refused.
+      Path truncated = fixture("hostile/truncated.jpg");
+      assertThrows(RenderException.class, () -> renderer.render(truncated, renderer.probe(truncated, null),
+        List.of(new io.avatarserver.variant.VariantSpec(64, io.avatarserver.variant.VariantFormat.PNG, false)),
+        io.avatarserver.variant.RenderLimits.DEFAULT));
+    } finally {
+      logger.detachAppender(events);
+      logger.setLevel(level);
+    }
+    assertTrue(events.list.stream().anyMatch(e -> e.getFormattedMessage().startsWith("libvips: ")),
+      "libvips' warnings reach the logger: " + events.list);
+  }
+
+  @Test
   void countsLiveObjects() {
     Vips vips = vips();
     long before = vips.liveObjects();
