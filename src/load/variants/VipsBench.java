@@ -20,8 +20,8 @@ import java.util.Map;
  * 256 px per kind of original, cold and warm, on one thread.
  *
  * <pre>
- *   mvn -q -o compile
- *   java -cp target/classes:$HOME/.m2/repository/net/java/dev/jna/jna/5.19.1/jna-5.19.1.jar \
+ *   mvn -q -o compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
+ *   java -cp target/classes:$(cat target/classpath.txt) \
  *     src/load/variants/VipsBench.java [--runs 30] [--warmup 3] [--cold 5] [--format webp]
  * </pre>
  *
