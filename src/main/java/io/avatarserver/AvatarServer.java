@@ -116,12 +116,22 @@ public final class AvatarServer {
    * it the registry the Vert.x instance was built with, for HTTP, pool and JVM metrics too (as Main does).
    */
   public static Future<AvatarServer> start(Vertx vertx, ServerConfig config, PrometheusMeterRegistry registry) {
-    return start(vertx, config, registry, renderer(config));
+    Renderer renderer;
+    try {
+      renderer = renderer(config);
+    } catch (RuntimeException noEngine) {
+      return Future.failedFuture(noEngine);
+    }
+    return start(vertx, config, registry, renderer);
   }
 
-  /** The render engine {@code variants.engine} names: the pure-Java one (libvips comes with its engine). */
+  /**
+   * The render engine {@code variants.engine} names: pure Java, libvips (the start fails when it does
+   * not load), or libvips when it loads and else pure Java.
+   */
   static Renderer renderer(ServerConfig config) {
-    return new io.avatarserver.variant.JavaRenderer();
+    return io.avatarserver.variant.vips.RendererChoice.choose(config.variants().engine(),
+      io.avatarserver.variant.JavaRenderer::new);
   }
 
 

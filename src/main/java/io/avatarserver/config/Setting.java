@@ -153,8 +153,9 @@ public enum Setting {
     "the sizes `?size=N` snaps to (the smallest listed ≥ N, else the largest), never above the original's"
       + " short side"),
   VARIANTS_ENGINE("variants.engine", Kind.text("`auto`, `java` or `vips`",
-    v -> v.equals("auto") || v.equals("java") || v.equals("vips")), "auto",
-    "the render engine: `auto` = libvips when the library loads, else pure Java"),
+    v -> v.equals("auto") || v.equals("java") || v.equals("vips")), "java",
+    "the render engine: `java` = pure Java (needs nothing installed); `vips` = libvips 8.13+ (`apt-get install"
+      + " libvips42`; the start fails without it); `auto` = libvips when the library loads, else pure Java"),
   VARIANTS_WORKERS("variants.workers", Kind.whole(1, 256), "2",
     "renders at once (a worker pool of their own, never an event loop)"),
   VARIANTS_QUEUE("variants.queue", Kind.whole(0, 100_000), "32",
