@@ -31,8 +31,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * request, and the next request stayed unread in Vert.x's queue for good. Here every upload is
  * written with its head in one go and with no share of the coalescing budget (as under load, when
  * other uploads hold it all): its last two chunks arrive in one socket read, so the last one always
- * comes while the write before it is in flight and pauses the upload. A refused upload (its body
- * never read) must not leave the connection paused either.
+ * comes while the write before it is in flight and pauses the upload. An upload refused with the
+ * connection kept open (before its empty body was read, or after its whole body was) must not leave
+ * the connection paused either.
  */
 @DisplayName("On a kept-alive connection, every request after an upload is answered, and every upload after another request")
 class KeptAliveConnectionTest extends ServerTestBase {
@@ -54,6 +55,10 @@ class KeptAliveConnectionTest extends ServerTestBase {
     MULTIPART,
     /** PUT refused on its Content-Type (415) before its (empty) body is read: the connection stays open. */
     REFUSED_PUT,
+    /** PUT for a user that does not exist (404 from the database), without a body: the connection stays open. */
+    UNKNOWN_USER_PUT,
+    /** PUT of a PNG without its end, refused (422) once the whole body is read: the connection stays open. */
+    TRUNCATED_PUT,
     USERS,
     GET,
     HEAD,
@@ -61,7 +66,13 @@ class KeptAliveConnectionTest extends ServerTestBase {
     DELETE
   }
 
-  private static final List<Kind> UPLOADS = List.of(Kind.PUT, Kind.PUT_CHUNKED, Kind.MULTIPART, Kind.REFUSED_PUT);
+  /** A user id no test creates (the token for it is valid: the database says there is no such user). */
+  private static final long NO_SUCH_USER = 999_999_999L;
+  /** The IEND chunk that ends every PNG: length, type, CRC. */
+  private static final int IEND_BYTES = 12;
+
+  private static final List<Kind> UPLOADS = List.of(Kind.PUT, Kind.PUT_CHUNKED, Kind.MULTIPART, Kind.REFUSED_PUT,
+    Kind.UNKNOWN_USER_PUT, Kind.TRUNCATED_PUT);
 
   static Stream<Arguments> pairs() {
     List<Arguments> pairs = new ArrayList<>();
@@ -124,6 +135,17 @@ class KeptAliveConnectionTest extends ServerTestBase {
         case REFUSED_PUT -> {
           client.write(server.putHead(user, "text/plain", 0));
           assertEquals(415, RawHttp.status(client.readResponse()), what);
+        }
+        case UNKNOWN_USER_PUT -> {
+          client.write(server.putHead(NO_SUCH_USER, "image/png", 0));
+          assertEquals(404, RawHttp.status(client.readResponse()), what);
+        }
+        case TRUNCATED_PUT -> {
+          byte[] image = Bodies.png(BODY, step);
+          byte[] truncated = java.util.Arrays.copyOf(image, image.length - IEND_BYTES);
+          client.write(join(server.putHead(user, "image/png", truncated.length), truncated));
+          String response = client.readResponse();
+          assertEquals(422, RawHttp.status(response), () -> what + ": " + response);
         }
         case USERS -> {
           String json = "{\"name\": \"next-" + step + "\"}";
