@@ -115,6 +115,10 @@ public final class ProblemResponder implements Handler<RoutingContext> {
     }
     if (close && request.version() != HttpVersion.HTTP_2) {
       response.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+    } else if (!close) {
+      // The connection stays open for the next request: an upload refused before its pipe started
+      // (415 on a PUT without a body) still holds its socket paused, with the request's end unread.
+      SocketPausingBody.release(ctx);
     }
     response.end(body.toBuffer()).onComplete(ar -> {
       if (close) {

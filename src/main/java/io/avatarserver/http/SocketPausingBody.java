@@ -152,10 +152,17 @@ final class SocketPausingBody implements ReadStream<Buffer> {
     }
     socketPaused = false;
     if (!ownsInput()) {
-      // The connection has read this request's end meanwhile (Vert.x resumed it to take a pipelined
-      // request's head, or on its own): what it holds now is the next requests', paused by Vert.x
-      // until this response is sent. Resuming it would deliver them early: a pipelined request
-      // ended before it began (metrics NPE, a response never sent). Only auto-read is given back.
+      // The connection has read this request's end meanwhile. If a next request has begun there
+      // (Vert.x resumed the connection to take a pipelined request's head), the pause is Vert.x's,
+      // holding that request until this response is sent: resuming would deliver it early (ended
+      // before it began: metrics NPE, a response never sent). If none has, the pause is still this
+      // stream's own: taken while the body's last chunk was handled (a Content-Length body's last
+      // chunk carries bytes, and the write before it can be in flight), just before Vert.x read the
+      // end. Nothing else resumes it: the next request on this kept-alive connection would wait in
+      // Vert.x's queue, unread, until the idle timeout closed the connection.
+      if (REQUEST_IN_PROGRESS.get(connection) == null) {
+        connection.doResume();
+      }
       channel().config().setAutoRead((boolean) AUTO_READ.get(connection));
       return;
     }
@@ -168,8 +175,9 @@ final class SocketPausingBody implements ReadStream<Buffer> {
   /**
    * Whether the connection's input is still this request's body. A connection has one pause flag,
    * shared with HTTP/1.1 pipelining: once this request's end is read, a further request head pauses
-   * the connection until this response is sent. Past that point this stream neither pauses nor
-   * resumes the connection (the rest of the body is in the request's queue already).
+   * the connection until this response is sent. Past that point this stream no longer pauses the
+   * connection (the rest of the body is in the request's queue already), and resumes it only to give
+   * back a pause of its own that no next request has taken over ({@link #resumeSocket()}).
    */
   private boolean ownsInput() {
     return REQUEST_IN_PROGRESS.get(connection) instanceof HttpServerRequest inProgress && inProgress.response() == response;
