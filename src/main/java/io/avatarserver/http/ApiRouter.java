@@ -41,10 +41,11 @@ public final class ApiRouter {
 
   public static Router create(Vertx vertx, Services services) {
     ServerConfig config = services.config();
-    UploadHandler upload = new UploadHandler(services.avatars(), services.uploads(), config.upload().multipartOverhead());
     AvatarHandler avatars = new AvatarHandler(services.avatars());
     VariantHandler variants = new VariantHandler(services.avatars(), services.repository(), services.variants(),
       services.defaults());
+    UploadHandler upload = new UploadHandler(services.avatars(), services.uploads(), config.upload().multipartOverhead(),
+      variants::info);
     UserHandler users = new UserHandler(services.avatars(), USER_BODY_LIMIT);
     WriteGuards guards = new WriteGuards(services.tokens(), services.byAddress(), services.byUser(), services.slots());
     RequestChecks checks = new RequestChecks(config.http().maxHeaders());

@@ -48,16 +48,6 @@ final class AvatarHandler {
       .onFailure(ctx::fail);
   }
 
-  void info(RoutingContext ctx) {
-    long userId = Ids.parse(ctx.pathParam("id"));
-    avatars.current(userId)
-      .onSuccess(avatar -> ctx.response()
-        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-        .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
-        .end(AvatarJson.info(avatar).toBuffer()))
-      .onFailure(ctx::fail);
-  }
-
   void delete(RoutingContext ctx) {
     // The guards paused the request; a DELETE body means nothing, let it drain so the connection stays usable.
     ctx.request().resume();

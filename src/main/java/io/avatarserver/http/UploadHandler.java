@@ -34,8 +34,12 @@ final class UploadHandler {
   private final AvatarService avatars;
   private final AvatarUploads uploads;
   private final int multipartOverhead;
+  /** The avatar's info as {@code GET …/info} answers it: the body of a successful upload. */
+  private final java.util.function.Function<io.avatarserver.avatar.Avatar, io.vertx.core.json.JsonObject> info;
 
-  UploadHandler(AvatarService avatars, AvatarUploads uploads, int multipartOverhead) {
+  UploadHandler(AvatarService avatars, AvatarUploads uploads, int multipartOverhead,
+                java.util.function.Function<io.avatarserver.avatar.Avatar, io.vertx.core.json.JsonObject> info) {
+    this.info = info;
     this.avatars = avatars;
     this.uploads = uploads;
     this.multipartOverhead = multipartOverhead;
@@ -106,12 +110,12 @@ final class UploadHandler {
     }
   }
 
-  private static void respond(RoutingContext ctx, SavedAvatar saved) {
+  private void respond(RoutingContext ctx, SavedAvatar saved) {
     ctx.response()
       .setStatusCode(saved.replaced() ? 200 : 201)
       .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
       .putHeader(HttpHeaders.LOCATION, AvatarJson.avatarPath(saved.current().userId()))
-      .end(AvatarJson.info(saved.current()).toBuffer());
+      .end(info.apply(saved.current()).toBuffer());
   }
 
   /**

@@ -131,18 +131,21 @@ final class VariantHandler {
   void info(RoutingContext ctx) {
     long userId = Ids.parse(ctx.pathParam("id"));
     avatars.current(userId)
-      .onSuccess(avatar -> {
-        JsonObject urls = new JsonObject();
-        String extension = VariantFormat.ofMediaType(avatar.contentType()).orElse(VariantFormat.PNG).extension();
-        for (int size : variants.sizes(avatar)) {
-          urls.put(String.valueOf(size), versionedPath(avatar, size, extension));
-        }
-        ctx.response()
-          .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-          .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
-          .end(AvatarJson.info(avatar).put("variants", urls).toBuffer());
-      })
+      .onSuccess(avatar -> ctx.response()
+        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
+        .end(info(avatar).toBuffer()))
       .onFailure(ctx::fail);
+  }
+
+  /** An avatar's info: its row and the versioned URLs of its variants (also the answer to an upload). */
+  JsonObject info(Avatar avatar) {
+    JsonObject urls = new JsonObject();
+    String extension = VariantFormat.ofMediaType(avatar.contentType()).orElse(VariantFormat.PNG).extension();
+    for (int size : variants.sizes(avatar)) {
+      urls.put(String.valueOf(size), versionedPath(avatar, size, extension));
+    }
+    return AvatarJson.info(avatar).put("variants", urls);
   }
 
   static String versionedPath(Avatar avatar, int size, String extension) {
