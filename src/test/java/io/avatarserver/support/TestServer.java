@@ -123,6 +123,31 @@ public final class TestServer implements AutoCloseable {
     return new TestServer(sibling, database, dataDir, databaseUrl, tokens, false);
   }
 
+  /**
+   * Another instance behind the same load balancer: this server's database and object store bucket, but
+   * a data directory (so a staging area) of its own, no shared disk. Only for a server on the s3
+   * backend; on H2, this server must reach its database by its TCP server's URL. Closing the peer stops
+   * only it; its data directory is {@code dataDir()}, for the test to remove.
+   */
+  public TestServer peer(Vertx vertx, JsonObject overrides) {
+    ServerConfig.S3 s3 = server.config().storage().s3();
+    JsonObject storage = s3().settings(s3.bucket()).put("s3Prefix", s3.prefix())
+      .mergeIn(overrides.getJsonObject("storage", new JsonObject()));
+    Path own;
+    try {
+      own = Files.createTempDirectory("avatar-test-peer-");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    AvatarServer peer = AvatarServer.start(vertx, config(overrides.copy().put("storage", storage), own, databaseUrl),
+      newRegistry()).await();
+    return new TestServer(peer, database, own, databaseUrl, tokens, false);
+  }
+
+  public Path dataDir() {
+    return dataDir;
+  }
+
   private static io.micrometer.prometheusmetrics.PrometheusMeterRegistry newRegistry() {
     return new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
   }
