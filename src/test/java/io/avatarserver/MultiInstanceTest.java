@@ -1,9 +1,14 @@
 package io.avatarserver;
 
+import io.avatarserver.config.ConfigException;
+import io.avatarserver.config.ServerConfig;
 import io.avatarserver.support.Bodies;
+import io.avatarserver.support.Eventually;
+import io.avatarserver.support.RawHttp;
 import io.avatarserver.support.Images;
 import io.avatarserver.support.TestS3;
 import io.avatarserver.support.TestServer;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -90,6 +95,33 @@ class MultiInstanceTest {
   void ownStagingSharedBucket() {
     assertNotEquals(a.tmpDir(), b.tmpDir());
     assertEquals(a.server().config().storage().s3().bucket(), b.server().config().storage().s3().bucket());
+  }
+
+  @Test
+  @DisplayName("A second instance on A's data directory is refused at start, and A's upload in flight survives it")
+  void sharedStagingRefused(Vertx vertx) throws Exception {
+    long user = a.createUser("staging owner");
+    byte[] body = Bodies.png(64 * 1024, 11);
+    ServerConfig sharing = ServerConfig.fromJson(new JsonObject()
+      .put("http", new JsonObject().put("port", 0).put("host", "127.0.0.1").put("instances", 1))
+      .put("storage", a.s3().settings(a.server().config().storage().s3().bucket())
+        .put("dataDir", a.dataDir().toString()))
+      .put("database", new JsonObject().put("url", a.server().config().database().url()))
+      .put("auth", new JsonObject().put("jwtSecret", TestServer.SECRET)));
+    try (RawHttp raw = new RawHttp(a.port())) {
+      raw.write(a.putHead(user, "image/png", body.length));
+      raw.write(body, 0, body.length / 2);
+      assertEquals(1, Eventually.await(a::stagedFiles, files -> !files.isEmpty(), Duration.ofSeconds(10)).size());
+      // Its start would remove every staging file it found: A's upload's among them.
+      Throwable refused = AvatarServer.start(vertx, sharing)
+        .transform(ar -> Future.succeededFuture(ar.cause())).await(60, TimeUnit.SECONDS);
+      assertTrue(refused instanceof ConfigException, () -> "started on a shared staging directory: " + refused);
+      assertTrue(refused.getMessage().contains(a.tmpDir().toString()), refused::getMessage);
+      raw.write(body, body.length / 2, body.length - body.length / 2);
+      String response = raw.readResponse();
+      assertEquals(201, RawHttp.status(response), response);
+    }
+    assertArrayEquals(Images.stored(body), b.get("/users/" + user + "/avatar").body());
   }
 
   @Test

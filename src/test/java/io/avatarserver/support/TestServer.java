@@ -108,8 +108,8 @@ public final class TestServer implements AutoCloseable {
   }
 
   /**
-   * A second server on this one's database and data directory, as another server process sharing
-   * them would be, with {@code overrides}. This server must reach its database by a URL a second
+   * A second server on this one's database and stored files, as another server process sharing
+   * them would be, with {@code overrides}; its staging area is its own. This server must reach its database by a URL a second
    * pool can use too (PostgreSQL's; for H2, its TCP server's). Closing the sibling stops only it.
    */
   public TestServer sibling(Vertx vertx, JsonObject overrides) {
@@ -119,8 +119,19 @@ public final class TestServer implements AutoCloseable {
         .mergeIn(overrides.getJsonObject("storage", new JsonObject()));
       overrides = overrides.copy().put("storage", storage);
     }
-    AvatarServer sibling = AvatarServer.start(vertx, config(overrides, dataDir, databaseUrl), newRegistry()).await();
-    return new TestServer(sibling, database, dataDir, databaseUrl, tokens, false);
+    // A staging area of its own (one instance per staging directory, StagingLock); on the local backend
+    // the same avatars directory, linked into its data directory.
+    Path own;
+    try {
+      own = Files.createTempDirectory("avatar-test-sibling-");
+      if (!onS3()) {
+        Files.createSymbolicLink(own.resolve("avatars"), avatarsDir().toAbsolutePath());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    AvatarServer sibling = AvatarServer.start(vertx, config(overrides, own, databaseUrl), newRegistry()).await();
+    return new TestServer(sibling, database, own, databaseUrl, tokens, false);
   }
 
   /**
