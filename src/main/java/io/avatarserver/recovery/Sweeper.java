@@ -29,6 +29,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * to a disk failure or a hand-deleted file) is logged as an error, one line per key, and counted.
  * Such a row is missing only if it still references the key after the object was found absent: keys
  * are never reused and a row's old object is deleted only after the row moved on.
+ *
+ * <p>Several instances. Each sweeps its own staging area. The stored objects, shared by every instance
+ * on the database, are swept by one instance at a time: the one holding the repository's sweep lease
+ * (on PostgreSQL an advisory lock, which dies with its holder's session, so another instance takes
+ * over at its next sweep when the leader dies). Sweeping twice at once would not be unsafe (each page
+ * is checked against the rows just before its deletions), only wasted work on a bucket of millions.
  */
 public final class Sweeper {
 
