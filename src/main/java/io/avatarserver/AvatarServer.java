@@ -14,6 +14,7 @@ import io.avatarserver.limits.RateLimiter;
 import io.avatarserver.limits.UploadSlots;
 import io.avatarserver.avatar.AvatarStorage;
 import io.avatarserver.storage.LocalDirectoryStorage;
+import io.avatarserver.storage.StagingLock;
 import io.avatarserver.storage.s3.S3Storage;
 import io.avatarserver.upload.AvatarUploads;
 import io.avatarserver.upload.UploadLimits;
@@ -192,7 +193,18 @@ public final class AvatarServer {
     AtomicBoolean draining = new AtomicBoolean();
     Sweeper sweeper = new Sweeper(storage, repository, Duration.ofSeconds(config.storage().sweepGraceSeconds()),
       Clock.systemUTC());
-    return storageReady
+    // The staging area is this instance's alone (its start-up cleanup would destroy another's uploads):
+    // held under a lock until the storage is closed, a second instance on it refused.
+    java.util.concurrent.atomic.AtomicReference<StagingLock> staging = new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.function.Supplier<Future<Void>> closeStorageThenUnlock = () -> closeStorage.get().eventually(() -> {
+      StagingLock held = staging.getAndSet(null);
+      return held == null ? Future.succeededFuture() : vertx.executeBlocking(() -> {
+        held.release();
+        return null;
+      });
+    });
+    return vertx.executeBlocking(() -> StagingLock.acquire(config.storage().tmpDir())).onSuccess(staging::set)
+      .compose(v -> storageReady)
       // Before the listeners open, no upload of this process owns a staging file: all are a crashed run's.
       .compose(v -> sweeper.removeEarlierRunsStaging())
       .compose(v -> vertx.executeBlocking(() -> JwtSecret.resolve(config.auth().jwtSecret(), config.storage().dataDir())))
@@ -231,7 +243,7 @@ public final class AvatarServer {
         sweeper.sweep();
         long interval = config.storage().sweepIntervalSeconds();
         long sweepTimer = interval == 0 ? -1 : vertx.setPeriodic(interval * 1000, t -> sweeper.sweep());
-        AvatarServer server = new AvatarServer(vertx, config, repository, closeStorage, uploads, sweeper,
+        AvatarServer server = new AvatarServer(vertx, config, repository, closeStorageThenUnlock, uploads, sweeper,
           List.copyOf(verticles), List.copyOf(managementVerticles), draining, id, managementDeployment.get(), evictor,
           sweepTimer);
         if (config.management().separate()) {
@@ -242,7 +254,7 @@ public final class AvatarServer {
       })
       .onFailure(err -> {
         repository.close();
-        closeStorage.get();
+        closeStorageThenUnlock.get();
       });
   }
 

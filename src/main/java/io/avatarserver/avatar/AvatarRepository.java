@@ -45,6 +45,41 @@ public interface AvatarRepository {
    */
   Future<List<String>> keysAfter(String after, int limit);
 
+  /**
+   * Tries to make this server instance the one that sweeps the stored objects now: several instances
+   * may share the database and the store, and one sweep at a time is enough. Succeeds with the lease,
+   * to {@link SweepLease#release} once the sweep is done, or with null when another instance holds it.
+   * On PostgreSQL a session advisory lock on a connection of its own, so that it dies with the
+   * instance (or its connection); a database that one process alone opens (embedded H2, by its file
+   * lock) always grants it, which is this default.
+   */
+  default Future<SweepLease> trySweepLease() {
+    return Future.succeededFuture(SweepLease.ALONE);
+  }
+
+  /** The right to sweep the stored objects, held until released or lost with its connection. */
+  interface SweepLease {
+
+    /** The lease of the only instance there can be: always held, nothing to release. */
+    SweepLease ALONE = new SweepLease() {
+      @Override
+      public boolean held() {
+        return true;
+      }
+
+      @Override
+      public Future<Void> release() {
+        return Future.succeededFuture();
+      }
+    };
+
+    /** False once released, or lost because its connection closed: another instance may sweep now. */
+    boolean held();
+
+    /** Gives the lease up; succeeds when it is gone (also when it was lost before). */
+    Future<Void> release();
+  }
+
   /** Succeeds when a trivial query round-trips. */
   Future<Void> ping();
 

@@ -89,8 +89,8 @@ public enum Setting {
   DATABASE_CACHE_SECONDS("database.cacheSeconds", Kind.whole(0, 3600), "1",
     "users and avatar rows are served from memory this long after a read; 0 = read the database every time."
       + " This server sees its own writes at once; another server process sharing the database sees them"
-      + " within this time (a stale row whose file is gone is read again, so only a `304` or `/info` can be"
-      + " that stale)"),
+      + " within this time (a stale row whose file is gone is read again, so only what needs no file can be"
+      + " that stale: a `304`, a `HEAD`, `/info`, a presigned `302`)"),
   DATABASE_CACHE_ENTRIES("database.cacheEntries", Kind.whole(1, 10_000_000), "10000",
     "users, and as many avatar rows, held at most"),
 

@@ -130,6 +130,11 @@ public final class CachedAvatarRepository implements AvatarRepository {
   }
 
   @Override
+  public Future<SweepLease> trySweepLease() {
+    return database.trySweepLease();
+  }
+
+  @Override
   public Future<Void> ping() {
     return database.ping();
   }

@@ -221,7 +221,8 @@ abstract class SqlAvatarRepository implements AvatarRepository {
     return pool.close();
   }
 
-  private <T> Future<T> translate(Throwable failure) {
+  /** A failure in the domain's words: USER_NOT_FOUND for a foreign-key violation, else DATABASE_UNAVAILABLE. */
+  <T> Future<T> translate(Throwable failure) {
     if (failure instanceof AvatarException) {
       return Future.failedFuture(failure);
     }

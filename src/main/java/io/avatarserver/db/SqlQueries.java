@@ -110,6 +110,13 @@ record SqlQueries(
 
   static final String CURRENT_SCHEMA_VERSION = "SELECT COALESCE(MAX(version), 0) FROM schema_version";
 
+  /**
+   * PostgreSQL: the sweep's election, a session advisory lock. Advisory locks are the whole database's,
+   * so the key names the schema too: deployments in other schemas of one database sweep on their own.
+   */
+  static final String PG_TRY_SWEEP_LOCK =
+    "SELECT pg_try_advisory_lock(hashtext('avatar-server sweep'), hashtext(COALESCE(current_schema(), '')))";
+
   static final SqlQueries POSTGRES = new SqlQueries(
     "INSERT INTO users (name, created_at) VALUES ($1, $2) RETURNING id",
     "SELECT id, name, created_at FROM users WHERE id = $1",

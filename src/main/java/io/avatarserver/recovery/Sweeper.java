@@ -29,6 +29,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * to a disk failure or a hand-deleted file) is logged as an error, one line per key, and counted.
  * Such a row is missing only if it still references the key after the object was found absent: keys
  * are never reused and a row's old object is deleted only after the row moved on.
+ *
+ * <p>Several instances. Each sweeps its own staging area. The stored objects, shared by every instance
+ * on the database, are swept by one instance at a time: the one holding the repository's sweep lease
+ * (on PostgreSQL an advisory lock, which dies with its holder's session, so another instance takes
+ * over at its next sweep when the leader dies). Sweeping twice at once would not be unsafe (each page
+ * is checked against the rows just before its deletions), only wasted work on a bucket of millions.
  */
 public final class Sweeper {
 
@@ -47,8 +53,13 @@ public final class Sweeper {
   /** Rows whose objects the sweep checks at once. */
   private static final int ROW_PAGE = 500;
 
-  /** One sweep's result; {@code missing}: the keys of rows whose stored object does not exist. */
-  public record Report(Removed staged, Removed unreferenced, List<String> missing) {
+  /**
+   * One sweep's result; {@code missing}: the keys of rows whose stored object does not exist.
+   * {@code leader}: whether this instance swept the stored objects; when false, another instance held
+   * the sweep's lease and only this instance's staging area was swept ({@code unreferenced} is none,
+   * {@code missing} empty).
+   */
+  public record Report(Removed staged, Removed unreferenced, List<String> missing, boolean leader) {
   }
 
   public Sweeper(AvatarStorage storage, AvatarRepository repository, Duration grace, Clock clock) {
@@ -58,7 +69,13 @@ public final class Sweeper {
     this.clock = clock;
   }
 
-  /** Runs one sweep; while one runs, a second call joins it instead of starting another. */
+  /**
+   * Runs one sweep; while one runs, a second call joins it instead of starting another. The staging
+   * area is this instance's own and always swept. The stored objects are shared by every instance on
+   * the database: they are swept only under the repository's sweep lease, by one instance at a time;
+   * the others report that they are not the leader. A lease lost during the sweep (its connection
+   * cut) stops it before the next page.
+   */
   public synchronized Future<Report> sweep() {
     if (running != null && !running.isComplete()) {
       return running;
@@ -66,13 +83,21 @@ public final class Sweeper {
     long started = System.nanoTime();
     Instant cutoff = clock.instant().minus(grace);
     running = storage.removeStagedBefore(cutoff)
-      .compose(staged -> unreferencedBefore(cutoff).compose(unreferenced -> findMissing()
-        .map(missing -> new Report(staged, unreferenced, missing))))
+      .compose(staged -> repository.trySweepLease().compose(lease -> lease == null
+        ? Future.succeededFuture(new Report(staged, Removed.NONE, List.of(), false))
+        : sweepStored(cutoff, lease)
+          .map(stored -> new Report(staged, stored.unreferenced(), stored.missing(), true))
+          .eventually(lease::release)))
       .onSuccess(report -> {
-        missingObjects.set(report.missing().size());
         stagedRemoved.addAndGet(report.staged().objects());
-        unreferencedRemoved.addAndGet(report.unreferenced().objects());
         bytesRemoved.addAndGet(report.staged().bytes() + report.unreferenced().bytes());
+        if (!report.leader()) {
+          LOG.info("sweep removed {} temporary files ({} bytes) older than {}; not the leader: another instance"
+              + " sweeps the stored files now", report.staged().objects(), report.staged().bytes(), cutoff);
+          return;
+        }
+        missingObjects.set(report.missing().size());
+        unreferencedRemoved.addAndGet(report.unreferenced().objects());
         LOG.info("sweep removed {} temporary and {} unreferenced files ({} bytes) older than {}, found {} rows"
             + " whose file is missing, in {} ms",
           report.staged().objects(), report.unreferenced().objects(),
@@ -83,14 +108,25 @@ public final class Sweeper {
     return running;
   }
 
-  /** The keys of rows whose object is missing, checked a page of rows at a time. */
-  private Future<List<String>> findMissing() {
-    List<String> missing = new ArrayList<>();
-    return missingAfter("", missing).map(v -> missing);
+  private Future<Report> sweepStored(Instant cutoff, AvatarRepository.SweepLease lease) {
+    return unreferencedBefore(cutoff, lease).compose(unreferenced -> findMissing(lease)
+      .map(missing -> new Report(Removed.NONE, unreferenced, missing, true)));
   }
 
-  private Future<Void> missingAfter(String after, List<String> missing) {
-    return repository.keysAfter(after, ROW_PAGE).compose(keys -> {
+  /** Fails when the lease was lost: another instance may be sweeping now. */
+  private static Future<Void> stillLeading(AvatarRepository.SweepLease lease) {
+    return lease.held() ? Future.succeededFuture()
+      : Future.failedFuture(new IllegalStateException("the sweep's lease was lost (its database connection closed)"));
+  }
+
+  /** The keys of rows whose object is missing, checked a page of rows at a time. */
+  private Future<List<String>> findMissing(AvatarRepository.SweepLease lease) {
+    List<String> missing = new ArrayList<>();
+    return missingAfter("", missing, lease).map(v -> missing);
+  }
+
+  private Future<Void> missingAfter(String after, List<String> missing, AvatarRepository.SweepLease lease) {
+    return stillLeading(lease).compose(v -> repository.keysAfter(after, ROW_PAGE)).compose(keys -> {
       if (keys.isEmpty()) {
         return Future.succeededFuture();
       }
@@ -101,7 +137,7 @@ public final class Sweeper {
             LOG.error("sweep: an avatar row references {}, which is not in the storage", key);
             missing.add(key);
           }
-          return keys.size() < ROW_PAGE ? Future.succeededFuture() : missingAfter(keys.get(keys.size() - 1), missing);
+          return keys.size() < ROW_PAGE ? Future.succeededFuture() : missingAfter(keys.get(keys.size() - 1), missing, lease);
         });
     });
   }
@@ -125,9 +161,9 @@ public final class Sweeper {
       });
   }
 
-  private Future<Removed> unreferencedBefore(Instant cutoff) {
+  private Future<Removed> unreferencedBefore(Instant cutoff, AvatarRepository.SweepLease lease) {
     Removed[] total = {Removed.NONE};
-    return storage.scanStoredBefore(cutoff, page -> removeUnreferenced(page)
+    return storage.scanStoredBefore(cutoff, page -> stillLeading(lease).compose(v -> removeUnreferenced(page))
         .onSuccess(removed -> total[0] = total[0].plus(removed))
         .mapEmpty())
       .map(v -> total[0]);

@@ -127,8 +127,8 @@ public final class TestServer implements AutoCloseable {
   }
 
   /**
-   * A second server on this one's database and data directory, as another server process sharing
-   * them would be, with {@code overrides}. This server must reach its database by a URL a second
+   * A second server on this one's database and stored files, as another server process sharing
+   * them would be, with {@code overrides}; its staging area is its own. This server must reach its database by a URL a second
    * pool can use too (PostgreSQL's; for H2, its TCP server's). Closing the sibling stops only it.
    */
   public TestServer sibling(Vertx vertx, JsonObject overrides) {
@@ -143,10 +143,46 @@ public final class TestServer implements AutoCloseable {
         .mergeIn(overrides.getJsonObject("storage", new JsonObject()));
       overrides = overrides.copy().put("storage", storage);
     }
-    ServerConfig config = config(overrides, dataDir, databaseUrl);
+    // A staging area of its own (one instance per staging directory, StagingLock); on the local backend
+    // the same avatars directory, linked into its data directory.
+    Path own;
+    try {
+      own = Files.createTempDirectory("avatar-test-sibling-");
+      if (!onS3()) {
+        Files.createSymbolicLink(own.resolve("avatars"), avatarsDir().toAbsolutePath());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    ServerConfig config = config(overrides, own, databaseUrl);
     AvatarServer sibling = (renderer == null ? AvatarServer.start(vertx, config, newRegistry())
       : AvatarServer.start(vertx, config, newRegistry(), renderer)).await();
-    return new TestServer(sibling, database, dataDir, databaseUrl, tokens, false);
+    return new TestServer(sibling, database, own, databaseUrl, tokens, false);
+  }
+
+  /**
+   * Another instance behind the same load balancer: this server's database and object store bucket, but
+   * a data directory (so a staging area) of its own, no shared disk. Only for a server on the s3
+   * backend; on H2, this server must reach its database by its TCP server's URL. Closing the peer stops
+   * only it; its data directory is {@code dataDir()}, for the test to remove.
+   */
+  public TestServer peer(Vertx vertx, JsonObject overrides) {
+    ServerConfig.S3 s3 = server.config().storage().s3();
+    JsonObject storage = s3().settings(s3.bucket()).put("s3Prefix", s3.prefix())
+      .mergeIn(overrides.getJsonObject("storage", new JsonObject()));
+    Path own;
+    try {
+      own = Files.createTempDirectory("avatar-test-peer-");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    AvatarServer peer = AvatarServer.start(vertx, config(overrides.copy().put("storage", storage), own, databaseUrl),
+      newRegistry()).await();
+    return new TestServer(peer, database, own, databaseUrl, tokens, false);
+  }
+
+  public Path dataDir() {
+    return dataDir;
   }
 
   private static io.micrometer.prometheusmetrics.PrometheusMeterRegistry newRegistry() {

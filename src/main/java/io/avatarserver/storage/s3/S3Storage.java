@@ -11,6 +11,7 @@ import io.avatarserver.storage.LocalStagedObject;
 import io.avatarserver.upload.image.ImageType;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -325,13 +326,21 @@ public final class S3Storage implements AvatarStorage {
 
   @Override
   public Future<Void> scanStoredBefore(Instant cutoff, Function<List<StoredObject>, Future<Void>> page) {
-    return scanPage(cutoff, page, null);
+    Promise<Void> done = Promise.promise();
+    scanPage(cutoff, page, null, done);
+    return done.future();
   }
 
-  /** One page of the listing, then (once the sweep is done with it) the next: memory bounded by a page. */
-  private Future<Void> scanPage(Instant cutoff, Function<List<StoredObject>, Future<Void>> page, String token) {
+  /**
+   * One page of the listing (at most {@link #SCAN_PAGE} keys, below S3's 1,000), then, once the sweep
+   * is done with it, the next: each page starts afresh from its continuation token, so neither a
+   * listing nor a chain of futures outlives its page and memory stays bounded by one page, whatever
+   * the bucket holds.
+   */
+  private void scanPage(Instant cutoff, Function<List<StoredObject>, Future<Void>> page, String token,
+                        Promise<Void> done) {
     Context context = vertx.getOrCreateContext();
-    return call(context, () -> client.listObjectsV2(b -> b.bucket(bucket).prefix(objectName("avatars/"))
+    call(context, () -> client.listObjectsV2(b -> b.bucket(bucket).prefix(objectName("avatars/"))
       .maxKeys(SCAN_PAGE).continuationToken(token)))
       .recover(err -> Future.failedFuture(translate("list", prefix, err)))
       .compose(listing -> {
@@ -341,10 +350,18 @@ public final class S3Storage implements AvatarStorage {
             objects.add(new StoredObject(object.key().substring(prefix.length()), object.size()));
           }
         }
+        String next = Boolean.TRUE.equals(listing.isTruncated()) ? listing.nextContinuationToken() : null;
         Future<Void> visited = objects.isEmpty() ? Future.succeededFuture() : page.apply(objects);
-        return Boolean.TRUE.equals(listing.isTruncated()) && listing.nextContinuationToken() != null
-          ? visited.compose(v -> scanPage(cutoff, page, listing.nextContinuationToken()))
-          : visited;
+        return visited.map(v -> next);
+      })
+      .onComplete(ar -> {
+        if (ar.failed()) {
+          done.fail(ar.cause());
+        } else if (ar.result() == null) {
+          done.complete();
+        } else {
+          scanPage(cutoff, page, ar.result(), done);
+        }
       });
   }
 
