@@ -71,16 +71,42 @@ def ensure_postgres():
 
 
 def png(size, seed):
-    """A valid 2x2 PNG of exactly `size` bytes: a private ancillary chunk of random bytes fills it."""
+    """A decodable PNG of exactly `size` bytes: 8-bit greyscale rows of seeded random pixels, stored
+    uncompressed (deflate stored blocks); the exact size comes from empty stored blocks (5 bytes each) and
+    from splitting the image data over up to five IDAT chunks. Only chunks the server stores are used (it
+    drops private ancillary chunks), so what is sent is what is stored, byte for byte: the same
+    construction as the tests' Bodies.png(size, seed)."""
+    width = max(1, min(4096, size // 64))
+    fixed = 8 + 25 + 12 + 12 + 2 + 4  # signature, IHDR, IEND, one IDAT's frame, zlib header and Adler-32
+    for height in range(min(4096, (size - fixed) // (width + 1)), 0, -1):
+        raw_len = height * (width + 1)
+        rest = size - fixed - raw_len - 5 * ((raw_len + 65534) // 65535)
+        for splits in range(5):
+            if rest < 0:
+                break
+            padding = rest - 12 * splits
+            if padding >= 0 and padding % 5 == 0:
+                return grey_png(width, height, padding // 5, splits + 1, seed)
+    raise ValueError("no PNG of exactly %d bytes here" % size)
+
+
+def grey_png(width, height, empty_blocks, idats, seed):
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff)
-    raw = b"\x00\xff\x00\x00\x00\x00\x00" + b"\x00\x00\x00\x00\x00\xff\x00"
-    head = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)) \
-        + chunk(b"IDAT", zlib.compress(raw))
-    tail = chunk(b"IEND", b"")
-    padding = size - len(head) - len(tail) - 12
     rng = random.Random(seed)
-    return head + chunk(b"prVt", bytes(rng.getrandbits(8) for _ in range(padding))) + tail
+    raw = bytearray(rng.getrandbits(8 * height * (width + 1)).to_bytes(height * (width + 1), "little"))
+    for row in range(height):
+        raw[row * (width + 1)] = 0  # filter: none
+    data = bytearray(b"\x78\x01") + b"\x00\x00\x00\xff\xff" * empty_blocks
+    for at in range(0, len(raw), 65535):
+        n = min(65535, len(raw) - at)
+        data += bytes([1 if at + n == len(raw) else 0]) + struct.pack("<HH", n, n ^ 0xffff) + raw[at:at + n]
+    data += struct.pack(">I", zlib.adler32(bytes(raw)) & 0xffffffff)
+    out = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+    piece = len(data) // idats
+    for i in range(idats):
+        out += chunk(b"IDAT", bytes(data[i * piece:len(data) if i == idats - 1 else (i + 1) * piece]))
+    return out + chunk(b"IEND", b"")
 
 
 def cpu_seconds(pids):
