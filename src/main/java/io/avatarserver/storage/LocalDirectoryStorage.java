@@ -7,7 +7,6 @@ import io.avatarserver.avatar.StoredContent;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.file.FileSystem;
-import io.vertx.core.file.OpenOptions;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -74,10 +73,10 @@ public final class LocalDirectoryStorage implements AvatarStorage {
   @Override
   public Future<StagedObject> stage(long ownerId) {
     Path path = tmpDir.resolve(ownerId + "-" + UUID.randomUUID() + ".part");
-    OpenOptions options = new OpenOptions().setWrite(true).setCreateNew(true);
-    return fs.open(path.toString(), options)
+    return vertx.executeBlocking(() -> FileChannel.open(path, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW),
+        false)
       .recover(err -> Future.failedFuture(StorageFailures.translate(err)))
-      .map(file -> new LocalStagedObject(this, ownerId, path, file));
+      .map(channel -> new LocalStagedObject(vertx, this, ownerId, path, channel));
   }
 
   @Override
