@@ -320,6 +320,44 @@ def perf_summary(path, limit="0.7"):
                      + ["  by symbol (self):"] + report("sym"))
 
 
+def await_ready(process, what):
+    for _ in range(240):
+        if process.poll() is not None:
+            raise RuntimeError("%s exited with %s at start" % (what, process.returncode))
+        try:
+            urllib.request.urlopen("http://127.0.0.1:%d/health/ready" % SERVER_PORT, timeout=1)
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError("%s did not become ready" % what)
+
+
+def train_cds(jvm, jar, env, work, images):
+    """A dynamic class-data archive (JDK 13+: -XX:ArchiveClassesAtExit) of the classes a short training run
+    loads: the server starts, takes a few uploads of each body and GETs, and stops; the measured server then
+    maps those classes from the archive (-XX:SharedArchiveFile) instead of loading and verifying them."""
+    archive = os.path.join(work, "server.jsa")
+    log("training run for the class-data archive " + archive)
+    with open(os.path.join(work, "cds-training.log"), "w") as out:
+        trainer = subprocess.Popen(jvm + ["-XX:ArchiveClassesAtExit=" + archive, "-jar", jar], cwd=ROOT, env=env,
+                                   stdout=out, stderr=subprocess.STDOUT)
+        try:
+            await_ready(trainer, "the CDS training server")
+            tokens = os.path.join(work, "cds-tokens.txt")
+            run(["java", "-jar", jar, "users", "create", "--count", "4", "--tokens", tokens,
+                 "--url", "http://127.0.0.1:%d" % SERVER_PORT], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+            for _ in range(3):
+                check_stored(tokens, images)
+            uid = open(tokens).readline().split()[0]
+            urllib.request.urlopen("http://127.0.0.1:%d/users/%s/avatar" % (SERVER_PORT, uid)).read()
+        finally:
+            trainer.send_signal(signal.SIGTERM)
+            trainer.wait(120)
+    if not os.path.exists(archive):
+        raise RuntimeError("no class-data archive was written; see " + work)
+    return archive
+
+
 def check_stored(tokens, images):
     """What the server stores must be what is sent (a body it strips would make it look faster)."""
     uid, token = open(tokens).readline().split()
@@ -374,6 +412,8 @@ def main():
     parser.add_argument("--cold-size", default="1M", choices=["256K", "1M", "5M"], help="PUT body size of the cold run")
     parser.add_argument("--profile", choices=["jfr", "perf"],
                         help="profile the server during its first measured run of each load and print the top frames")
+    parser.add_argument("--cds", action="store_true",
+                        help="start the server with a class-data archive made by a short training run first")
     parser.add_argument("--server-config", default="{}",
                         help='JSON merged into the server\'s configuration, e.g. \'{"upload": {"writeBufferBytes": 262144}}\'')
     args = parser.parse_args()
@@ -404,7 +444,11 @@ def main():
         }, json.loads(args.server_config)), f)
     env = dict(os.environ, AVATAR_CONFIG=config, AVATAR_LOG_LEVEL="WARN")
     server_log = open(os.path.join(work, "server.log"), "w")
-    server = subprocess.Popen(["java", "-Xmx" + args.xmx] + os.environ.get("BENCH_SERVER_JVM_ARGS", "").split() + ["-jar", args.jar], cwd=ROOT, env=env, stdout=server_log,
+    jvm = ["java", "-Xmx" + args.xmx] + os.environ.get("BENCH_SERVER_JVM_ARGS", "").split()
+    if args.cds:
+        jvm.append("-XX:SharedArchiveFile=" + train_cds(jvm, args.jar, env, work, images))
+    started = time.time()
+    server = subprocess.Popen(jvm + ["-jar", args.jar], cwd=ROOT, env=env, stdout=server_log,
                               stderr=subprocess.STDOUT)
 
     nginx_dir = os.path.join(work, "nginx")
@@ -445,6 +489,7 @@ http {
         for name, process in (("avatar-server", server), ("nginx", nginx)):
             if process.poll() is not None:
                 raise RuntimeError("%s exited with %s at start; see %s" % (name, process.returncode, work))
+        log("the server was ready %.1f s after its start (%s)" % (time.time() - started, " ".join(jvm[1:])))
         tokens = os.path.join(work, "tokens.txt")
         run(["java", "-jar", JAR, "users", "create", "--count", str(USERS), "--tokens", tokens,
              "--url", "http://127.0.0.1:%d" % SERVER_PORT], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
