@@ -2,18 +2,30 @@
 """Side-by-side benchmark: avatar-server on PostgreSQL against nginx WebDAV PUT, same machine, same load.
 
     python3 src/load/bench/bench.py [--rounds 3] [--duration 10] [--connections 64] [--xmx 256m]
+                                    [--cold-size 1M] [--profile jfr|perf]
 
 Run from the project root. Installs wrk and nginx-light with apt-get when they are missing, builds
 the jar when it is missing, makes sure PostgreSQL is up and creates a fresh database for the run.
 For each body size (256 KiB, 1 MiB, 5 MiB) it runs wrk with 64 connections against the server and
 against nginx, alternating which goes first in each round, then does the same with GETs of the same
 files. It prints one table of medians over the rounds: req/s, MB/s, p50 and p99 latency, the peak RSS
-of the server process (and of nginx's workers), the server's peak heap (from /metrics), and the
-ratio to nginx. The machine is shared and noisy: only the side-by-side ratios mean much.
-BENCH_SERVER_JVM_ARGS (environment) adds JVM options to the server's command line, for instance
--XX:StartFlightRecording=settings=profile to profile it (dump with jcmd PID JFR.dump before it stops).
+of the server process (and of nginx's workers), the server's peak heap (from /metrics), the CPU time per
+request of the target, of PostgreSQL and of wrk, and the ratio to nginx. The machine is shared and
+noisy: only the side-by-side ratios mean much.
+
+Before any warm-up, the first --cold-seconds of load after the cold start (PUTs of --cold-size) are
+measured on both and reported as their own row ("cold"): what a short wrk run against a freshly started
+server sees. The warm-up then logs req/s and JIT time per 10 s step, the road to the steady state.
+
+--profile jfr records the server with Java Flight Recorder (jcmd JFR.start/stop) during its first
+measured run of each load and prints the top frames (samples of Java code on Java threads, and the
+deoptimizations and compilations in the run); --profile perf does the same with `perf record -g`
+(cpu-clock, the whole process: JIT compiler threads, GC, native and kernel frames too; Java frames are
+named from the map `jcmd PID Compiler.perfmap` writes).
+BENCH_SERVER_JVM_ARGS (environment) adds JVM options to the server's command line.
 """
 import argparse
+import collections
 import json
 import os
 import random
@@ -71,16 +83,42 @@ def ensure_postgres():
 
 
 def png(size, seed):
-    """A valid 2x2 PNG of exactly `size` bytes: a private ancillary chunk of random bytes fills it."""
+    """A decodable PNG of exactly `size` bytes: 8-bit greyscale rows of seeded random pixels, stored
+    uncompressed (deflate stored blocks); the exact size comes from empty stored blocks (5 bytes each) and
+    from splitting the image data over up to five IDAT chunks. Only chunks the server stores are used (it
+    drops private ancillary chunks), so what is sent is what is stored, byte for byte: the same
+    construction as the tests' Bodies.png(size, seed)."""
+    width = max(1, min(4096, size // 64))
+    fixed = 8 + 25 + 12 + 12 + 2 + 4  # signature, IHDR, IEND, one IDAT's frame, zlib header and Adler-32
+    for height in range(min(4096, (size - fixed) // (width + 1)), 0, -1):
+        raw_len = height * (width + 1)
+        rest = size - fixed - raw_len - 5 * ((raw_len + 65534) // 65535)
+        for splits in range(5):
+            if rest < 0:
+                break
+            padding = rest - 12 * splits
+            if padding >= 0 and padding % 5 == 0:
+                return grey_png(width, height, padding // 5, splits + 1, seed)
+    raise ValueError("no PNG of exactly %d bytes here" % size)
+
+
+def grey_png(width, height, empty_blocks, idats, seed):
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff)
-    raw = b"\x00\xff\x00\x00\x00\x00\x00" + b"\x00\x00\x00\x00\x00\xff\x00"
-    head = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)) \
-        + chunk(b"IDAT", zlib.compress(raw))
-    tail = chunk(b"IEND", b"")
-    padding = size - len(head) - len(tail) - 12
     rng = random.Random(seed)
-    return head + chunk(b"prVt", bytes(rng.getrandbits(8) for _ in range(padding))) + tail
+    raw = bytearray(rng.getrandbits(8 * height * (width + 1)).to_bytes(height * (width + 1), "little"))
+    for row in range(height):
+        raw[row * (width + 1)] = 0  # filter: none
+    data = bytearray(b"\x78\x01") + b"\x00\x00\x00\xff\xff" * empty_blocks
+    for at in range(0, len(raw), 65535):
+        n = min(65535, len(raw) - at)
+        data += bytes([1 if at + n == len(raw) else 0]) + struct.pack("<HH", n, n ^ 0xffff) + raw[at:at + n]
+    data += struct.pack(">I", zlib.adler32(bytes(raw)) & 0xffffffff)
+    out = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+    piece = len(data) // idats
+    for i in range(idats):
+        out += chunk(b"IDAT", bytes(data[i * piece:len(data) if i == idats - 1 else (i + 1) * piece]))
+    return out + chunk(b"IEND", b"")
 
 
 def cpu_seconds(pids):
@@ -161,8 +199,8 @@ class Sampler:
         return self.rss * 1024, self.heap_peak
 
 
-def wrk(script, url, env, args):
-    command = ["wrk", "-t2", "-c%d" % args.connections, "-d%ds" % args.duration, "--timeout", "30s",
+def wrk(script, url, env, args, duration=None):
+    command = ["wrk", "-t2", "-c%d" % args.connections, "-d%ds" % (duration or args.duration), "--timeout", "30s",
                "-s", script, url]
     before = os.times()
     out = subprocess.run(command, cwd=ROOT, env=dict(os.environ, **env), capture_output=True, text=True, check=True).stdout
@@ -186,6 +224,151 @@ def jit_seconds(pid):
         return float(lines.split("\n")[1].split()[3])
     except (OSError, IndexError, ValueError, subprocess.SubprocessError):
         return None
+
+
+class Profile:
+    """A profile of the server process during one run: JFR (Java frames of Java threads) or perf (all of
+    the process, kernel and JIT compiler threads included). start() before the run, finish() after it;
+    finish() returns the text to print."""
+
+    def __init__(self, kind, pid, work, name):
+        self.kind, self.pid, self.name = kind, pid, name
+        self.file = os.path.join(work, "%s.%s" % (name, "jfr" if kind == "jfr" else "perf.data"))
+        self.perf = None
+
+    def start(self):
+        if self.kind == "jfr":
+            run(["jcmd", str(self.pid), "JFR.start", "name=bench", "settings=profile", "filename=" + self.file],
+                stdout=subprocess.DEVNULL)
+        else:
+            self.perf = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-F", "499", "-g",
+                                          "-p", str(self.pid), "-o", self.file],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def finish(self):
+        try:
+            if self.kind == "jfr":
+                run(["jcmd", str(self.pid), "JFR.stop", "name=bench"], stdout=subprocess.DEVNULL)
+                return jfr_summary(self.file)
+            self.perf.send_signal(signal.SIGINT)
+            self.perf.wait(60)
+            # Names for the JIT-compiled frames: /tmp/perf-PID.map, written now (JDK 17's Compiler.perfmap).
+            subprocess.run(["jcmd", str(self.pid), "Compiler.perfmap"], stdout=subprocess.DEVNULL)
+            return perf_summary(self.file)
+        except (OSError, subprocess.SubprocessError, ValueError) as e:
+            return "  (no profile: %s)" % e
+
+
+def jfr_summary(path, top=25):
+    """Top frames of a JFR recording: self samples by method, samples by thread, the avatar-server methods
+    on the stack (inclusive), and the deoptimizations and compilations recorded."""
+    out = subprocess.run(["jfr", "print", "--json", "--stack-depth", "64", "--events",
+                          "jdk.ExecutionSample,jdk.Deoptimization,jdk.Compilation", path],
+                         capture_output=True, text=True, check=True).stdout
+    events = json.loads(out)["recording"]["events"]
+    self_count, threads, ours = collections.Counter(), collections.Counter(), collections.Counter()
+    deopts, compile_ms, compiles, samples = collections.Counter(), 0.0, 0, 0
+
+    def name(frame):
+        method = frame["method"]
+        # JFR writes internal names (a/b/C); hidden classes carry addresses that differ in each run.
+        owner = re.sub(r"\$\$Lambda\$.*", "$$Lambda", method["type"]["name"].replace("/", "."))
+        return "%s.%s" % (owner, method["name"])
+
+    for e in events:
+        values = e["values"]
+        if e["type"] == "jdk.ExecutionSample":
+            frames = (values.get("stackTrace") or {}).get("frames") or []
+            if not frames:
+                continue
+            samples += 1
+            self_count[name(frames[0])] += 1
+            threads[re.sub(r"\d+", "N", (values.get("sampledThread") or {}).get("javaName") or "?")] += 1
+            for method in {n for n in map(name, frames) if n.startswith("io.avatarserver.")}:
+                ours[method] += 1
+        elif e["type"] == "jdk.Deoptimization":
+            method = values.get("method") or {}
+            deopts["%s.%s %s" % (((method.get("type") or {}).get("name") or "?").replace("/", "."), method.get("name"),
+                                 values.get("reason"))] += 1
+        elif e["type"] == "jdk.Compilation":
+            compiles += 1
+            duration = values.get("duration", "PT0S")
+            m = re.match(r"PT(?:(\d+)M)?([\d.]+)S", duration)
+            if m:
+                compile_ms += (int(m.group(1) or 0) * 60 + float(m.group(2))) * 1000
+    lines = ["  JFR: %d execution samples (Java code on Java threads only); %d compilations took %.0f ms; %d deoptimizations"
+             % (samples, compiles, compile_ms, sum(deopts.values()))]
+    lines.append("  top frames (self):")
+    lines += ["    %5.1f %%  %s" % (100.0 * n / samples, m) for m, n in self_count.most_common(top)]
+    lines.append("  by thread:")
+    lines += ["    %5.1f %%  %s" % (100.0 * n / samples, t) for t, n in threads.most_common(8)]
+    lines.append("  avatar-server methods on the stack (inclusive):")
+    lines += ["    %5.1f %%  %s" % (100.0 * n / samples, m) for m, n in ours.most_common(15)]
+    if deopts:
+        lines.append("  deoptimizations (method, reason):")
+        lines += ["    %5d  %s" % (n, d) for d, n in deopts.most_common(10)]
+    return "\n".join(lines)
+
+
+def perf_summary(path, limit="0.7"):
+    """perf report of a recording: CPU by thread (comm), then by symbol (self), with their shares."""
+    def report(sort):
+        out = subprocess.run(["perf", "report", "-i", path, "--stdio", "--no-children", "-g", "none", "--sort", sort,
+                              "--percent-limit", limit], capture_output=True, text=True).stdout
+        return ["    " + l.strip() for l in out.splitlines() if l.strip() and not l.startswith("#")]
+    return "\n".join(["  perf (cpu-clock, the whole server process): by thread"] + report("comm")
+                     + ["  by symbol (self):"] + report("sym"))
+
+
+def await_ready(process, what):
+    for _ in range(240):
+        if process.poll() is not None:
+            raise RuntimeError("%s exited with %s at start" % (what, process.returncode))
+        try:
+            urllib.request.urlopen("http://127.0.0.1:%d/health/ready" % SERVER_PORT, timeout=1)
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError("%s did not become ready" % what)
+
+
+def train_cds(jvm, jar, env, work, images):
+    """A dynamic class-data archive (JDK 13+: -XX:ArchiveClassesAtExit) of the classes a short training run
+    loads: the server starts, takes a few uploads of each body and GETs, and stops; the measured server then
+    maps those classes from the archive (-XX:SharedArchiveFile) instead of loading and verifying them."""
+    archive = os.path.join(work, "server.jsa")
+    log("training run for the class-data archive " + archive)
+    with open(os.path.join(work, "cds-training.log"), "w") as out:
+        trainer = subprocess.Popen(jvm + ["-XX:ArchiveClassesAtExit=" + archive, "-jar", jar], cwd=ROOT, env=env,
+                                   stdout=out, stderr=subprocess.STDOUT)
+        try:
+            await_ready(trainer, "the CDS training server")
+            tokens = os.path.join(work, "cds-tokens.txt")
+            run(["java", "-jar", jar, "users", "create", "--count", "4", "--tokens", tokens,
+                 "--url", "http://127.0.0.1:%d" % SERVER_PORT], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+            for _ in range(3):
+                check_stored(tokens, images)
+            uid = open(tokens).readline().split()[0]
+            urllib.request.urlopen("http://127.0.0.1:%d/users/%s/avatar" % (SERVER_PORT, uid)).read()
+        finally:
+            trainer.send_signal(signal.SIGTERM)
+            trainer.wait(120)
+    if not os.path.exists(archive):
+        raise RuntimeError("no class-data archive was written; see " + work)
+    return archive
+
+
+def check_stored(tokens, images):
+    """What the server stores must be what is sent (a body it strips would make it look faster)."""
+    uid, token = open(tokens).readline().split()
+    for label, path in images.items():
+        body = open(path, "rb").read()
+        req = urllib.request.Request("http://127.0.0.1:%d/users/%s/avatar" % (SERVER_PORT, uid), data=body,
+                                     method="PUT", headers={"Authorization": "Bearer " + token,
+                                                            "Content-Type": "image/png"})
+        stored = json.loads(urllib.request.urlopen(req).read())["size"]
+        if stored != len(body):
+            raise RuntimeError("the server stored %d of the %d bytes of the %s body" % (stored, len(body), label))
 
 
 def children(pid):
@@ -224,6 +407,13 @@ def main():
     parser.add_argument("--sizes", default="256K,1M,5M", help="PUT body sizes to run, of 256K, 1M, 5M")
     parser.add_argument("--no-get", action="store_true", help="skip the GET comparison")
     parser.add_argument("--jar", default=JAR, help="the server jar to measure (to compare two builds, one run each)")
+    parser.add_argument("--cold-seconds", type=int, default=10,
+                        help="seconds of load measured on each target right after the start, before any warm-up (0: none)")
+    parser.add_argument("--cold-size", default="1M", choices=["256K", "1M", "5M"], help="PUT body size of the cold run")
+    parser.add_argument("--profile", choices=["jfr", "perf"],
+                        help="profile the server during its first measured run of each load and print the top frames")
+    parser.add_argument("--cds", action="store_true",
+                        help="start the server with a class-data archive made by a short training run first")
     parser.add_argument("--server-config", default="{}",
                         help='JSON merged into the server\'s configuration, e.g. \'{"upload": {"writeBufferBytes": 262144}}\'')
     args = parser.parse_args()
@@ -254,7 +444,11 @@ def main():
         }, json.loads(args.server_config)), f)
     env = dict(os.environ, AVATAR_CONFIG=config, AVATAR_LOG_LEVEL="WARN")
     server_log = open(os.path.join(work, "server.log"), "w")
-    server = subprocess.Popen(["java", "-Xmx" + args.xmx] + os.environ.get("BENCH_SERVER_JVM_ARGS", "").split() + ["-jar", args.jar], cwd=ROOT, env=env, stdout=server_log,
+    jvm = ["java", "-Xmx" + args.xmx] + os.environ.get("BENCH_SERVER_JVM_ARGS", "").split()
+    if args.cds:
+        jvm.append("-XX:SharedArchiveFile=" + train_cds(jvm, args.jar, env, work, images))
+    started = time.time()
+    server = subprocess.Popen(jvm + ["-jar", args.jar], cwd=ROOT, env=env, stdout=server_log,
                               stderr=subprocess.STDOUT)
 
     nginx_dir = os.path.join(work, "nginx")
@@ -295,35 +489,51 @@ http {
         for name, process in (("avatar-server", server), ("nginx", nginx)):
             if process.poll() is not None:
                 raise RuntimeError("%s exited with %s at start; see %s" % (name, process.returncode, work))
+        log("the server was ready %.1f s after its start (%s)" % (time.time() - started, " ".join(jvm[1:])))
         tokens = os.path.join(work, "tokens.txt")
         run(["java", "-jar", JAR, "users", "create", "--count", str(USERS), "--tokens", tokens,
              "--url", "http://127.0.0.1:%d" % SERVER_PORT], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
 
         targets = {
             "avatar-server": ("src/load/wrk/upload.lua", "http://127.0.0.1:%d" % SERVER_PORT,
-                              lambda: [server.pid], True, lambda: [server.pid] + postgres_pids()),
+                              lambda: [server.pid], True),
             "nginx": ("src/load/wrk/nginx-dav.lua", "http://127.0.0.1:%d" % NGINX_PORT,
-                      lambda: children(nginx.pid), False, lambda: children(nginx.pid)),
+                      lambda: children(nginx.pid), False),
         }
         results = {}
+        profiles = []
+        profiled = set()
 
         def jit(name):
             """The server's JIT seconds so far; None for nginx, or without jstat."""
             return jit_seconds(server.pid) if name == "avatar-server" else None
 
-        def measure(kind, label, name, extra_env, script=None):
-            default_script, url, pids, heap, cpu_pids = targets[name]
+        def measure(kind, label, name, extra_env, script=None, duration=None):
+            default_script, url, pids, heap = targets[name]
+            profile = None
+            if args.profile and name == "avatar-server" and (kind, label) not in profiled:
+                profiled.add((kind, label))
+                profile = Profile(args.profile, server.pid, work, "%s-%s" % (kind, label.replace(" ", "")))
+                profile.start()
             sampler = Sampler(pids, heap)
-            cpu_before = cpu_seconds(cpu_pids())
+            own_before, pg_before = cpu_seconds(pids()), cpu_seconds(postgres_pids())
             jit_before = jit(name)
-            r = wrk(script or default_script, url, dict(extra_env, TOKENS=tokens), args)
-            r["cpu"] = cpu_used(cpu_before, cpu_seconds(cpu_pids())) * 1000 / max(r["ok"], 1)
+            r = wrk(script or default_script, url, dict(extra_env, TOKENS=tokens), args, duration)
+            own_after, pg_after = cpu_seconds(pids()), cpu_seconds(postgres_pids())
+            r["cpu"] = cpu_used(own_before, own_after) * 1000 / max(r["ok"], 1)
+            r["pg_cpu"] = cpu_used(pg_before, pg_after) * 1000 / max(r["ok"], 1)
             r["rss"], r["heap"] = sampler.finish()
             jit_after = jit(name)
-            compiled = "  JIT %4.1f s" % (jit_after - jit_before) if None not in (jit_before, jit_after) else ""
+            r["jit"] = jit_after - jit_before if None not in (jit_before, jit_after) else None
+            compiled = "  JIT %4.1f s" % r["jit"] if r["jit"] is not None else ""
             results.setdefault((kind, label, name), []).append(r)
-            log("  %-4s %-8s %-13s %8.1f req/s  p50 %7.1f ms  p99 %7.1f ms  CPU %5.2f ms/req  RSS %5.0f MiB%s" % (
-                kind, label, name, r["rps"], r["p50"], r["p99"], r["cpu"], r["rss"] / 2 ** 20, compiled))
+            log("  %-4s %-8s %-13s %8.1f req/s  p50 %7.1f ms  p99 %7.1f ms  CPU ms/req: own %5.2f PostgreSQL %4.2f "
+                "wrk %5.2f  RSS %5.0f MiB%s" % (kind, label, name, r["rps"], r["p50"], r["p99"], r["cpu"], r["pg_cpu"],
+                                                r["wrk_cpu"], r["rss"] / 2 ** 20, compiled))
+            if profile:
+                text = profile.finish()
+                profiles.append("%s %s, avatar-server (%s, round 1):\n%s" % (kind, label, args.profile, text))
+                log(profiles[-1])
 
         order = ["avatar-server", "nginx"]
 
@@ -336,12 +546,14 @@ http {
             spent = 0
             while True:
                 before = jit(name)
-                wrk(script or default_script, url, dict(envs[(spent // STEP) % len(envs)], TOKENS=tokens),
-                    argparse.Namespace(connections=args.connections, duration=STEP))
+                env = envs[(spent // STEP) % len(envs)]
+                r = wrk(script or default_script, url, dict(env, TOKENS=tokens),
+                        argparse.Namespace(connections=args.connections, duration=STEP))
                 spent += STEP
                 after = jit(name)
-                if None not in (before, after):
-                    log("  %s warm-up %3d s: JIT compilers busy %.1f s of the last %d s" % (name, spent, after - before, STEP))
+                busy = "; JIT compilers busy %.1f s of the last %d s" % (after - before, STEP) if None not in (before, after) else ""
+                log("  %s warm-up %3d s: %7.1f req/s (%s)%s" % (name, spent, r["rps"],
+                                                               os.path.basename(env.get("IMAGE", "")), busy))
                 settled = None in (before, after) or after - before <= JIT_SETTLED * STEP
                 if spent >= args.warmup and settled:
                     return
@@ -349,6 +561,14 @@ http {
                     log("  the JIT had not settled after %d s; measuring anyway" % spent)
                     return
 
+        if args.cold_seconds > 0:
+            # The first seconds of load after a cold start, before any warm-up: what a short wrk run against
+            # a freshly started server measures. Both are fresh; the server goes first, as it was started first.
+            cold_label = wanted[args.cold_size]
+            log("cold start: the first %d s of %s PUTs on each" % (args.cold_seconds, cold_label))
+            for name in order:
+                measure("cold", cold_label, name, {"IMAGE": images[cold_label]}, duration=args.cold_seconds)
+        check_stored(tokens, images)
         log("warming up: nginx %d s, the server at least %d s and until its JIT settles" % (args.warmup, args.warmup))
         put_envs = [{"IMAGE": images[label]} for label, _ in run_sizes] or [{"IMAGE": images[SIZES[1][0]]}]
         for name in order:
@@ -359,7 +579,7 @@ http {
                     measure("PUT", label, name, {"IMAGE": images[label]})
 
         if args.no_get:
-            print_table(results, dict(SIZES), args)
+            print_table(results, dict(SIZES), args, profiles)
             return
         # GET: the same 256 KiB file from both, every user's avatar on the server, FILES copies in nginx.
         label = SIZES[0][0]
@@ -383,7 +603,7 @@ http {
                 else:
                     measure("GET", label, name, get_nginx)
 
-        print_table(results, dict(SIZES), args)
+        print_table(results, dict(SIZES), args, profiles)
     finally:
         server.send_signal(signal.SIGTERM)
         nginx.send_signal(signal.SIGQUIT)
@@ -393,20 +613,25 @@ http {
             shutil.rmtree(work, ignore_errors=True)
 
 
-def print_table(results, sizes, args):
+def print_table(results, sizes, args, profiles=()):
     def med(rows, key):
-        return statistics.median(r[key] for r in rows)
+        values = [r[key] for r in rows if r.get(key) is not None]
+        return statistics.median(values) if values else float("nan")
 
     print()
     print("wrk -t2 -c%d, %d s per run, %d rounds interleaved; medians. Server: -Xmx%s, PostgreSQL; nginx: 2 workers."
           % (args.connections, args.duration, args.rounds, args.xmx))
+    print("'cold': the first %d s of load after the start, before any warm-up (one run each)." % args.cold_seconds)
     print()
-    print("CPU ms/req: the target's processes (the server's include PostgreSQL's); wrk: the load generator's, same machine.")
+    print("CPU ms/req: the target's own processes; PostgreSQL's beside them (all its processes, so background work "
+          "counts too); per MiB: the target's and PostgreSQL's together per MiB uploaded; wrk: the load generator's, "
+          "same machine. JIT: seconds the server's compilers worked during the run.")
     print()
-    print("| load | target | req/s | MB/s | p50 ms | p99 ms | RSS peak MiB | heap peak MiB | CPU ms/req | wrk CPU ms/req "
-          "| req/s vs nginx | p99 vs nginx |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for (kind, label) in sorted({(k, l) for (k, l, _) in results}, key=lambda kl: (kl[0] != "PUT", sizes[kl[1]])):
+    print("| load | target | req/s | MB/s | p50 ms | p99 ms | RSS peak MiB | heap peak MiB | CPU ms/req | PostgreSQL "
+          "ms/req | CPU ms per MiB, with PostgreSQL | wrk CPU ms/req | JIT s | req/s vs nginx | p99 vs nginx |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    kinds = {"cold": 0, "PUT": 1, "GET": 2}
+    for (kind, label) in sorted({(k, l) for (k, l, _) in results}, key=lambda kl: (kinds[kl[0]], sizes[kl[1]])):
         base = results.get((kind, label, "nginx"))
         for name in ("avatar-server", "nginx"):
             rows = results.get((kind, label, name))
@@ -417,10 +642,17 @@ def print_table(results, sizes, args):
             ratio = rps / med(base, "rps") if base and med(base, "rps") else float("nan")
             p99_ratio = med(rows, "p99") / med(base, "p99") if base and med(base, "p99") else float("nan")
             heap = "%.0f" % (max(r["heap"] for r in rows) / 2 ** 20) if name == "avatar-server" else "–"
-            print("| %s %s | %s | %.0f | %.1f | %.1f | %.1f | %.0f | %s | %.2f | %.2f | %s | %s |" % (
+            per_mib = "%.2f" % (med(rows, "cpu") + med(rows, "pg_cpu")) if kind == "GET" else \
+                "%.2f" % ((med(rows, "cpu") + med(rows, "pg_cpu")) * 2 ** 20 / sizes[label])
+            jit = "%.1f" % med(rows, "jit") if name == "avatar-server" and any(r.get("jit") is not None for r in rows) else "–"
+            print("| %s %s | %s | %.0f | %.1f | %.1f | %.1f | %.0f | %s | %.2f | %.2f | %s | %.2f | %s | %s | %s |" % (
                 kind, label, name, rps, mbs, med(rows, "p50"), med(rows, "p99"),
-                max(r["rss"] for r in rows) / 2 ** 20, heap, med(rows, "cpu"), med(rows, "wrk_cpu"),
+                max(r["rss"] for r in rows) / 2 ** 20, heap, med(rows, "cpu"), med(rows, "pg_cpu"),
+                per_mib if kind != "GET" else "–", med(rows, "wrk_cpu"), jit,
                 "%.2f×" % ratio if name != "nginx" else "1", "%.2f×" % p99_ratio if name != "nginx" else "1"))
+    for text in profiles:
+        print()
+        print("Profile of " + text)
 
 
 if __name__ == "__main__":

@@ -283,20 +283,63 @@ public final class MemoryProof {
     throw new IllegalStateException("the server did not become ready");
   }
 
-  /** A valid 2×2 PNG of exactly {@code size} bytes, filled by a private ancillary chunk. */
+  /**
+   * A decodable PNG of exactly {@code size} bytes: 8-bit greyscale rows of seeded random pixels, stored
+   * uncompressed (deflate stored blocks); the exact size comes from empty stored blocks (5 bytes each)
+   * and from splitting the image data over up to five IDAT chunks. Only chunks the server stores are
+   * used (it drops private ones), so what is sent is what is stored, byte for byte. The same
+   * construction as the tests' {@code Bodies.png(size, seed)}.
+   */
   static byte[] png(int size) throws IOException {
-    // zlib of two filtered rows: a red and a black pixel, then a black and a green one.
-    byte[] idat = {0x78, (byte) 0x9c, 0x63, (byte) 0xf8, (byte) 0xcf, 0x00, 0x07, (byte) 0xff, 0x19, 0x00, 0x0e,
-      (byte) 0xff, 0x01, (byte) 0xff};
+    int width = Math.max(1, Math.min(4096, size / 64));
+    int fixed = 8 + 25 + 12 + 12 + 2 + 4; // signature, IHDR, IEND, one IDAT's frame, zlib header and Adler-32
+    for (int height = Math.min(4096, (size - fixed) / (width + 1)); height >= 1; height--) {
+      long raw = (long) height * (width + 1);
+      long rest = size - fixed - raw - 5 * ((raw + 65_534) / 65_535);
+      for (int splits = 0; splits <= 4 && rest >= 0; splits++) {
+        long padding = rest - 12L * splits;
+        if (padding >= 0 && padding % 5 == 0) {
+          return grey(size, width, height, (int) (padding / 5), splits + 1);
+        }
+      }
+    }
+    throw new IllegalArgumentException("no PNG of exactly " + size + " bytes here");
+  }
+
+  private static byte[] grey(int size, int width, int height, int emptyBlocks, int idats) {
+    Random random = new Random(1);
+    byte[] raw = new byte[height * (width + 1)];
+    random.nextBytes(raw);
+    for (int row = 0; row < height; row++) {
+      raw[row * (width + 1)] = 0; // filter: none
+    }
+    ByteBuffer zlib = ByteBuffer.allocate(size);
+    zlib.put((byte) 0x78).put((byte) 0x01);
+    for (int i = 0; i < emptyBlocks; i++) {
+      zlib.put(new byte[] {0, 0, 0, (byte) 0xFF, (byte) 0xFF}); // a non-final stored block of 0 bytes
+    }
+    for (int at = 0; at < raw.length; at += 65_535) {
+      int n = Math.min(65_535, raw.length - at);
+      zlib.put((byte) (at + n == raw.length ? 1 : 0));
+      zlib.put(new byte[] {(byte) n, (byte) (n >> 8), (byte) ~n, (byte) (~n >> 8)});
+      zlib.put(raw, at, n);
+    }
+    java.util.zip.Adler32 adler = new java.util.zip.Adler32();
+    adler.update(raw);
+    zlib.putInt((int) adler.getValue());
+    byte[] data = java.util.Arrays.copyOf(zlib.array(), zlib.position());
     ByteBuffer out = ByteBuffer.allocate(size);
     out.put(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
-    chunk(out, "IHDR", ByteBuffer.allocate(13).putInt(2).putInt(2).put((byte) 8).put((byte) 2).put((byte) 0)
-      .put((byte) 0).put((byte) 0).array());
-    chunk(out, "IDAT", idat);
-    byte[] padding = new byte[size - out.position() - 12 - 12];
-    new Random(1).nextBytes(padding);
-    chunk(out, "prVt", padding);
+    chunk(out, "IHDR", ByteBuffer.allocate(13).putInt(width).putInt(height).put((byte) 8).put((byte) 0).array());
+    int piece = data.length / idats;
+    for (int i = 0; i < idats; i++) {
+      int from = i * piece;
+      chunk(out, "IDAT", java.util.Arrays.copyOfRange(data, from, i == idats - 1 ? data.length : from + piece));
+    }
     chunk(out, "IEND", new byte[0]);
+    if (out.position() != size) {
+      throw new IllegalStateException("built " + out.position() + " bytes, not " + size);
+    }
     return out.array();
   }
 

@@ -30,6 +30,26 @@ public final class Main {
   private Main() {
   }
 
+  /** Bytes of synthetic uploads run through the pipeline before the listener opens; 0: none. */
+  static final String WARMUP_PROPERTY = "avatar.warmupBytes";
+
+  /**
+   * Before the listener opens, on this thread (not an event loop): synthetic PNG uploads through the
+   * upload pipeline (SHA-256, the parser, the writer), {@code -Davatar.warmupBytes} of them (64 MiB by
+   * default, 0 for none), so that the JIT has compiled SHA-256 with its intrinsic before the first
+   * client: until then an upload costs several times its steady CPU.
+   */
+  private static void warmUp() {
+    long bytes = Long.getLong(WARMUP_PROPERTY, 64L << 20);
+    if (bytes <= 0) {
+      return;
+    }
+    long started = System.nanoTime();
+    long pushed = io.avatarserver.upload.Warmup.run(bytes);
+    LOG.info("warmed the upload pipeline with {} MiB in {} ms", pushed >> 20,
+      TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+  }
+
   public static void main(String[] args) throws Exception {
     ServerConfig config;
     try {
@@ -51,6 +71,7 @@ public final class Main {
         .setEnabled(true).setJvmMetricsEnabled(true).setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))))
       .withMetrics(new MicrometerMetricsFactory(registry))
       .build();
+    warmUp();
     AvatarServer server;
     try {
       server = AvatarServer.start(vertx, config, registry).await(60, TimeUnit.SECONDS);

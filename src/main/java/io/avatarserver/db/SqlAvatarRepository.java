@@ -114,6 +114,9 @@ abstract class SqlAvatarRepository implements AvatarRepository {
    */
   @Override
   public Future<SavedAvatar> saveAvatar(long userId, NewAvatar avatar) {
+    if (sql.writeAvatar() != null) {
+      return saveAvatarPipelined(userId, avatar);
+    }
     return pool.withTransaction(conn -> lockUser(conn, userId)
         .compose(lastVersion -> conn.preparedQuery(sql.findAvatar()).execute(Tuple.of(userId))
           .compose(rows -> {
@@ -137,6 +140,41 @@ abstract class SqlAvatarRepository implements AvatarRepository {
               .map(v -> new SavedAvatar(current, previous));
           })))
       .recover(this::translate);
+  }
+
+  /**
+   * {@link #saveAvatar} in three round trips instead of six: BEGIN; then the lock and the write
+   * ({@code writeAvatar}: reads the previous row, updates or inserts, bumps the counter) sent together
+   * without waiting for the lock's answer (the reactive client pipelines them on the connection); then
+   * COMMIT, or ROLLBACK when an answer is not what it must be. The database runs them in order, and the
+   * write's snapshot is taken when it starts, with the user's lock held: the previous row it reads is
+   * the committed one, as in the step-by-step path, and nothing that takes the lock (saves, deletes)
+   * can change it before the write. The write must report exactly one avatar row written and the
+   * counter row updated, or nothing is reported saved.
+   */
+  private Future<SavedAvatar> saveAvatarPipelined(long userId, NewAvatar avatar) {
+    OffsetDateTime now = now();
+    return pool.withTransaction(conn -> {
+      Future<Long> locked = lockUser(conn, userId);
+      Future<RowSet<Row>> written = conn.preparedQuery(sql.writeAvatar()).execute(Tuple.tuple().addLong(userId)
+        .addValue(avatar.storageKey()).addValue(avatar.contentType()).addLong(avatar.size()).addValue(avatar.sha256())
+        .addValue(avatar.width()).addValue(avatar.height()).addValue(now));
+      // In the order they were sent, so a missing user is reported as such, not as the write's outcome.
+      return locked.compose(lastVersion -> written).compose(rows -> {
+        if (rows.size() != 1) {
+          return Future.failedFuture(new IllegalStateException("updated " + rows.size()
+            + " counter rows for user " + userId + ", expected 1"));
+        }
+        Row row = rows.iterator().next();
+        if (row.getLong(1) != 1) {
+          return Future.failedFuture(new IllegalStateException("wrote " + row.getLong(1)
+            + " rows for the avatar row of user " + userId + ", expected 1"));
+        }
+        Avatar previous = row.getValue(2) == null ? null : avatar(row, 2);
+        return Future.succeededFuture(new SavedAvatar(new Avatar(userId, avatar.storageKey(), avatar.contentType(),
+          avatar.size(), avatar.sha256(), avatar.width(), avatar.height(), row.getLong(0), now.toInstant()), previous));
+      });
+    }).recover(this::translate);
   }
 
   /**
@@ -234,8 +272,14 @@ abstract class SqlAvatarRepository implements AvatarRepository {
   }
 
   private static Avatar avatar(Row row) {
-    return new Avatar(row.getLong(0), row.getString(1), row.getString(2), row.getLong(3), row.getString(4),
-      row.getInteger(5), row.getInteger(6), row.getLong(7), instant(row.getValue(8)));
+    return avatar(row, 0);
+  }
+
+  /** The avatar columns ({@code AVATAR_COLUMNS}' order) of {@code row} from position {@code at}. */
+  private static Avatar avatar(Row row, int at) {
+    return new Avatar(row.getLong(at), row.getString(at + 1), row.getString(at + 2), row.getLong(at + 3),
+      row.getString(at + 4), row.getInteger(at + 5), row.getInteger(at + 6), row.getLong(at + 7),
+      instant(row.getValue(at + 8)));
   }
 
   private static <T> T first(RowSet<Row> rows, Function<Row, T> mapper) {

@@ -16,6 +16,7 @@ record SqlQueries(
   String findAvatar,
   String insertAvatar,
   String updateAvatar,
+  String writeAvatar,
   String deleteAvatar,
   String referencedKeysIn,
   String keysAfter,
@@ -126,6 +127,37 @@ record SqlQueries(
     "INSERT INTO avatars (" + AVATAR_COLUMNS + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     "UPDATE avatars SET storage_key = $1, content_type = $2, size_bytes = $3, sha256 = $4, width = $5,"
       + " height = $6, version = $7, updated_at = $8 WHERE user_id = $9",
+    // writeAvatar: reads the previous row, then updates it (when there was one) or inserts one, with the
+    // next version (one more than the user's counter and the previous row's), and sets the counter to it;
+    // one statement, one snapshot. It answers one row: the counter, the number of avatar rows written
+    // (1, or the save is refused: an UPDATE that found its row deleted meanwhile writes none), and the
+    // previous row (NULLs without one). Sent right behind lockUser, unanswered, so that a save is one
+    // round trip between BEGIN and COMMIT; the database starts it, and takes its snapshot, only once the
+    // lock is held: the previous row is the committed one (READ COMMITTED: a snapshot per statement).
+    """
+      WITH previous AS (
+        SELECT %1$s FROM avatars WHERE user_id = $1),
+      next AS (
+        SELECT GREATEST(u.avatar_version, COALESCE((SELECT version FROM previous), 0)) + 1 AS version
+        FROM users u WHERE u.id = $1),
+      updated AS (
+        UPDATE avatars SET storage_key = $2, content_type = $3, size_bytes = $4, sha256 = $5, width = $6,
+          height = $7, version = (SELECT version FROM next), updated_at = $8
+        WHERE user_id = $1 AND EXISTS (SELECT 1 FROM previous)
+        RETURNING version),
+      inserted AS (
+        INSERT INTO avatars (%1$s)
+        SELECT $1::bigint, $2::varchar, $3::varchar, $4::bigint, $5::char(64), $6::integer, $7::integer, version,
+          $8::timestamptz
+        FROM next WHERE NOT EXISTS (SELECT 1 FROM previous)
+        RETURNING version),
+      bumped AS (
+        UPDATE users SET avatar_version = COALESCE((SELECT version FROM updated), (SELECT version FROM inserted),
+          avatar_version)
+        WHERE id = $1
+        RETURNING avatar_version)
+      SELECT b.avatar_version, (SELECT count(*) FROM updated) + (SELECT count(*) FROM inserted), p.*
+      FROM bumped b LEFT JOIN previous p ON true""".formatted(AVATAR_COLUMNS),
     "DELETE FROM avatars WHERE user_id = $1 RETURNING " + AVATAR_COLUMNS,
     "SELECT storage_key FROM avatars WHERE storage_key IN",
     "SELECT storage_key FROM avatars WHERE storage_key > $1 ORDER BY storage_key LIMIT $2",
@@ -142,6 +174,8 @@ record SqlQueries(
     "INSERT INTO avatars (" + AVATAR_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     "UPDATE avatars SET storage_key = ?, content_type = ?, size_bytes = ?, sha256 = ?, width = ?,"
       + " height = ?, version = ?, updated_at = ? WHERE user_id = ?",
+    // The JDBC pool runs one statement at a time on a worker: nothing to pipeline, saves go step by step.
+    null,
     "SELECT " + AVATAR_COLUMNS + " FROM OLD TABLE (DELETE FROM avatars WHERE user_id = ?)",
     "SELECT storage_key FROM avatars WHERE storage_key IN",
     "SELECT storage_key FROM avatars WHERE storage_key > ? ORDER BY storage_key LIMIT ?",

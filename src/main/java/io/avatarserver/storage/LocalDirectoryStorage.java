@@ -7,7 +7,6 @@ import io.avatarserver.avatar.StoredContent;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.file.FileSystem;
-import io.vertx.core.file.OpenOptions;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -74,10 +73,10 @@ public final class LocalDirectoryStorage implements AvatarStorage {
   @Override
   public Future<StagedObject> stage(long ownerId) {
     Path path = tmpDir.resolve(ownerId + "-" + UUID.randomUUID() + ".part");
-    OpenOptions options = new OpenOptions().setWrite(true).setCreateNew(true);
-    return fs.open(path.toString(), options)
+    return vertx.executeBlocking(() -> FileChannel.open(path, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW),
+        false)
       .recover(err -> Future.failedFuture(StorageFailures.translate(err)))
-      .map(file -> new LocalStagedObject(this, ownerId, path, file));
+      .map(channel -> new LocalStagedObject(vertx, this, ownerId, path, channel));
   }
 
   @Override
@@ -114,9 +113,79 @@ public final class LocalDirectoryStorage implements AvatarStorage {
     }, false);
   }
 
+  /** Deletes waiting for the next batch, and whether a batch task is queued or running. */
+  private final Object deletesLock = new Object();
+  private List<PendingDelete> deletes = new ArrayList<>();
+  private boolean deleting;
+
+  private record PendingDelete(Path path, io.vertx.core.Context context, io.vertx.core.Promise<Void> done) {
+  }
+
+  /**
+   * Deletes in batches: a delete asked for while a batch task is queued or running joins the next batch
+   * of that same task, so under load one hand-off to a worker serves many replaced files, not one each.
+   * Each delete's future completes on the context that asked for it, once its file is gone.
+   */
   @Override
   public Future<Void> delete(String key) {
-    return deleteIfExists(resolve(key));
+    Path path;
+    try {
+      path = resolve(key);
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+    io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
+    boolean start;
+    synchronized (deletesLock) {
+      deletes.add(new PendingDelete(path, vertx.getOrCreateContext(), done));
+      start = !deleting;
+      deleting = true;
+    }
+    if (start) {
+      vertx.executeBlocking(this::runDeletes, false).onFailure(this::failDeletes);
+    }
+    return done.future();
+  }
+
+  /** The batch task could not run (Vert.x is closing): the deletes waiting fail, the next one starts anew. */
+  private void failDeletes(Throwable cause) {
+    List<PendingDelete> batch;
+    synchronized (deletesLock) {
+      batch = deletes;
+      deletes = new ArrayList<>();
+      deleting = false;
+    }
+    batch.forEach(delete -> delete.context().runOnContext(v -> delete.done().fail(cause)));
+  }
+
+  private Void runDeletes() {
+    while (true) {
+      List<PendingDelete> batch;
+      synchronized (deletesLock) {
+        if (deletes.isEmpty()) {
+          deleting = false;
+          return null;
+        }
+        batch = deletes;
+        deletes = new ArrayList<>();
+      }
+      for (PendingDelete delete : batch) {
+        Throwable failure = null;
+        try {
+          Files.deleteIfExists(delete.path());
+        } catch (IOException | RuntimeException e) {
+          failure = e;
+        }
+        Throwable cause = failure;
+        delete.context().runOnContext(v -> {
+          if (cause == null) {
+            delete.done().complete();
+          } else {
+            delete.done().fail(cause);
+          }
+        });
+      }
+    }
   }
 
   @Override

@@ -14,14 +14,16 @@ import io.vertx.core.internal.buffer.BufferInternal;
  * The writing stage: writes the stored bytes to the {@link StagedObject}, one write in flight at a
  * time, and tells the pipe when to pause.
  *
- * <p>Writes are adaptive: bytes go to the file at once when no write is in flight; bytes that arrive
- * meanwhile are coalesced, up to {@code writeBufferBytes}, into the next write. A slow client
- * therefore holds no more than the chunk being written, while a fast one gets few large writes
- * (measured: one file write per 8 KiB network chunk was the bottleneck). With a write in flight and
- * a full coalescing buffer, {@link #writeQueueFull()} is true and the pipe pauses the request: memory
- * per upload stays below about {@code 2 × writeBufferBytes} whatever the body's size. Coalescing
- * buffers come out of a {@link WriteBudget} shared by all uploads; without a share, an upload keeps
- * one waiting chunk and pauses its client, so thousands of uploads in flight stay within the heap.
+ * <p>Chunks are gathered into writes of {@code writeBufferBytes} (the last one shorter) in a pooled
+ * off-heap buffer: a share of the {@link WriteBudget} shared by all uploads. Each file write is a
+ * hand-off to a worker thread and back; writing each chunk as it came whenever no write was in flight
+ * (a write to the page cache ends before the next socket read) made about 60 writes of a 1 MiB upload,
+ * 120 thread switches, where gathering makes 4. With a write in flight and a full buffer,
+ * {@link #writeQueueFull()} is true and the pipe pauses the request: memory per upload stays below
+ * about {@code 2 × writeBufferBytes} whatever the body's size. Without a share (thousands of uploads
+ * in flight), an upload writes chunk by chunk, keeps one waiting chunk and pauses its client, so the
+ * heap bounds them all. A share is held until its buffer is written: for a slow client, as long as
+ * it takes to send {@code writeBufferBytes}; the budget bounds the total.
  *
  * <p>Once failed (a write failed, or {@link #fail} was called for a refusal), nothing more is written:
  * what waits is dropped when the write in flight completes, and its share returned.
@@ -58,18 +60,29 @@ final class CoalescingWriter {
     this.budget = budget;
   }
 
-  /** Writes {@code chunk} now if no write is in flight, else with the next write. Not after a failure. */
+  /**
+   * Gathers {@code chunk} into the next write, which starts once no write is in flight and the buffer
+   * is full (without a share: at once). Not after a failure.
+   */
   void write(Buffer chunk) {
     enqueue(chunk);
-    if (!writing) {
+    if (!writing && ready()) {
       flush();
     }
   }
 
+  /**
+   * What waits is to be written now: a full gathering buffer, a chunk without a share, or anything
+   * once the end of the body waits ({@link #whenIdle()}).
+   */
+  private boolean ready() {
+    return pending != null && (pendingDirect == null || pending.length() >= writeBufferBytes || idle != null);
+  }
+
   private void enqueue(Buffer chunk) {
     if (pending == null) {
-      if (writing && chunk.length() < writeBufferBytes && budget.tryReserve(shareBytes())) {
-        // A write is in flight: gather what arrives meanwhile into one larger write.
+      if (chunk.length() < writeBufferBytes && budget.tryReserve(shareBytes())) {
+        // Gather chunks into one larger write.
         // Off-heap and pooled: the file write needs no copy into a temporary direct buffer, and the
         // memory goes back to the pool (not to the garbage collector) once written.
         // (Vert.x wraps it as unreleasable: the raw ByteBuf is kept to release it.)
@@ -105,14 +118,18 @@ final class CoalescingWriter {
       }
       if (failure != null) {
         // Nothing more is written: what waits is dropped, and its share returned.
-        returnShare(pendingDirect);
-        pendingDirect = null;
-        pending = null;
-      } else if (pending != null) {
+        dropPending();
+      } else if (ready()) {
         flush();
       }
       settle();
     });
+  }
+
+  private void dropPending() {
+    returnShare(pendingDirect);
+    pendingDirect = null;
+    pending = null;
   }
 
   /** The size of a coalescing buffer, and of the budget share it takes. */
@@ -161,10 +178,16 @@ final class CoalescingWriter {
     return idle.future();
   }
 
-  /** Stops writing for {@code cause} (a refusal); the first failure is the one kept. */
+  /**
+   * Stops writing for {@code cause} (a refusal, or the body's failure); the first failure is the one
+   * kept. What waits is dropped, and its share returned: now, or when the write in flight completes.
+   */
   void fail(Throwable cause) {
     if (failure == null) {
       failure = cause;
+    }
+    if (!writing) {
+      dropPending();
     }
   }
 

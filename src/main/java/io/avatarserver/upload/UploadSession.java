@@ -78,6 +78,7 @@ public final class UploadSession {
       if (ar.succeeded()) {
         received.tryComplete();
       } else {
+        sink.abort(ar.cause());
         received.tryFail(ar.cause());
       }
     });

@@ -135,6 +135,14 @@ public final class UploadSink implements WriteStream<Buffer> {
       });
   }
 
+  /**
+   * The body failed (the client went away, the pipe was closed): what waits to be written is dropped
+   * and its share of the write budget returned. Nothing more is written; the caller discards the file.
+   */
+  public void abort(Throwable cause) {
+    writer.fail(cause);
+  }
+
   /** Bytes received so far. */
   public long size() {
     return size.received();

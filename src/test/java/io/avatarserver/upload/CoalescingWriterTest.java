@@ -47,41 +47,86 @@ class CoalescingWriterTest {
     assertArrayEquals(Arrays.copyOf(body, offset), staged.bytes());
   }
 
-  @Test
-  @DisplayName("With no write in flight a chunk goes to the file at once, as it is, and nothing is reserved")
-  void writesAtOnce() {
-    Buffer chunk = next(CHUNK);
-    writer.write(chunk);
-    assertEquals(1, staged.inFlight());
-    assertSame(chunk, staged.written().get(0), "no copy");
-    assertFalse(writer.writeQueueFull());
-    assertEquals(0, budget.reserved());
+  /** Gathers WRITE_BUFFER bytes in CHUNKs: the first write starts; its size. */
+  private int firstFullWrite() {
+    for (int i = 0; i < WRITE_BUFFER / CHUNK; i++) {
+      assertEquals(0, staged.writeSizes().size(), "written before the buffer was full");
+      writer.write(next(CHUNK));
+    }
+    assertEquals(List.of(WRITE_BUFFER), staged.writeSizes());
+    return WRITE_BUFFER;
   }
 
   @Test
-  @DisplayName("Chunks arriving during a write become one write once it completes; the share is held only meanwhile")
-  void coalesces() {
-    writer.write(next(CHUNK));
+  @DisplayName("With a share, chunks are gathered until writeBufferBytes, then written as one; the share is held until then")
+  void gathersBeforeWriting() {
     writer.write(next(CHUNK));
     writer.write(next(1000));
     writer.write(next(CHUNK));
-    assertEquals(List.of(CHUNK), staged.writeSizes(), "one write in flight at a time");
+    assertEquals(0, staged.inFlight(), "nothing written while the buffer fills");
     assertEquals(SHARE, budget.reserved());
-    assertFalse(writer.writeQueueFull(), "below writeBufferBytes: the pipe keeps going");
-
-    staged.complete();
-    assertEquals(List.of(CHUNK, 2 * CHUNK + 1000), staged.writeSizes());
+    assertFalse(writer.writeQueueFull());
+    writer.write(next(WRITE_BUFFER - 2 * CHUNK - 1000));
+    assertEquals(List.of(WRITE_BUFFER), staged.writeSizes());
     assertEquals(SHARE, budget.reserved(), "held while its buffer is being written");
     staged.complete();
+    assertEquals(0, budget.reserved());
+    assertWrittenSoFar();
+  }
+
+  @Test
+  @DisplayName("A 1 MiB body in 16 KiB chunks whose writes end at once (the page cache): 4 writes of 256 KiB, not one per chunk")
+  void fewWritesWhenTheDiskIsFast() {
+    FakeStagedObject fast = new FakeStagedObject();
+    CoalescingWriter gathering = new CoalescingWriter(fast, 256 * 1024, new WriteBudget(1 << 20));
+    byte[] large = Bodies.png(1 << 20, 4);
+    for (int at = 0; at < large.length; at += 16 * 1024) {
+      gathering.write(Buffer.buffer(Arrays.copyOfRange(large, at, at + 16 * 1024)));
+    }
+    assertTrue(gathering.whenIdle().succeeded());
+    assertEquals(List.of(256 * 1024, 256 * 1024, 256 * 1024, 256 * 1024), fast.writeSizes());
+    assertArrayEquals(large, fast.bytes());
+  }
+
+  @Test
+  @DisplayName("Chunks arriving during a write are gathered for the next one; a partly full buffer waits for more, or for the end")
+  void coalescesDuringAWrite() {
+    int first = firstFullWrite();
+    writer.write(next(CHUNK));
+    writer.write(next(1000));
+    assertEquals(2 * SHARE, budget.reserved(), "the buffer in flight and the one filling");
+    assertFalse(writer.writeQueueFull(), "below writeBufferBytes: the pipe keeps going");
+    staged.complete();
+    assertEquals(List.of(first), staged.writeSizes(), "not full: it waits for more");
+    assertEquals(SHARE, budget.reserved());
+    Future<Void> idle = writer.whenIdle();
+    assertEquals(List.of(first, CHUNK + 1000), staged.writeSizes(), "the end writes what is gathered");
+    staged.complete();
+    assertTrue(idle.succeeded());
     assertEquals(0, budget.reserved());
     assertEquals(0, staged.inFlight());
     assertWrittenSoFar();
   }
 
   @Test
-  @DisplayName("Once the coalescing buffer holds writeBufferBytes the queue is full; the drain handler runs when its write starts")
-  void fullThenDrained() {
+  @DisplayName("The end comes while a write is in flight and a partly full buffer waits: that buffer is written before whenIdle succeeds")
+  void endDuringAWriteWritesWhatIsGathered() {
+    int first = firstFullWrite();
     writer.write(next(CHUNK));
+    Future<Void> idle = writer.whenIdle();
+    staged.complete();
+    assertFalse(idle.isComplete(), "the gathered chunk is still to be written");
+    assertEquals(List.of(first, CHUNK), staged.writeSizes());
+    staged.complete();
+    assertTrue(idle.succeeded());
+    assertEquals(0, budget.reserved());
+    assertWrittenSoFar();
+  }
+
+  @Test
+  @DisplayName("Once the gathering buffer holds writeBufferBytes behind a write the queue is full; the drain handler runs when its write starts")
+  void fullThenDrained() {
+    firstFullWrite();
     for (int i = 0; i < WRITE_BUFFER / CHUNK - 1; i++) {
       writer.write(next(CHUNK));
       assertFalse(writer.writeQueueFull(), "after " + (i + 1) + " coalesced chunks");
@@ -98,7 +143,7 @@ class CoalescingWriterTest {
     staged.complete();
     assertEquals(1, drained.get());
     assertFalse(writer.writeQueueFull());
-    assertEquals(List.of(CHUNK, WRITE_BUFFER + 2 * CHUNK), staged.writeSizes());
+    assertEquals(List.of(WRITE_BUFFER, WRITE_BUFFER + 2 * CHUNK), staged.writeSizes());
     staged.complete();
     assertEquals(1, drained.get(), "the handler runs once");
     assertEquals(0, budget.reserved());
@@ -106,10 +151,12 @@ class CoalescingWriterTest {
   }
 
   @Test
-  @DisplayName("Without a share of the budget, one waiting chunk fills the queue; it is then written as it is")
+  @DisplayName("Without a share of the budget, a chunk is written at once as it is; one waiting chunk fills the queue")
   void noShare() {
     CoalescingWriter poor = new CoalescingWriter(staged, WRITE_BUFFER, new WriteBudget(SHARE - 1));
-    poor.write(next(CHUNK));
+    Buffer first = next(CHUNK);
+    poor.write(first);
+    assertSame(first, staged.written().get(0), "written at once, no copy");
     Buffer waiting = next(CHUNK);
     poor.write(waiting);
     assertTrue(poor.writeQueueFull(), "the client is paused at once");
@@ -138,42 +185,44 @@ class CoalescingWriterTest {
   }
 
   @Test
-  @DisplayName("A chunk of writeBufferBytes or more is not coalesced: it waits as it is and fills the queue")
+  @DisplayName("A chunk of writeBufferBytes or more is not gathered: written at once as it is, or waiting as it is and filling the queue")
   void largeChunkNotCoalesced() {
-    writer.write(next(CHUNK));
     Buffer large = next(WRITE_BUFFER);
     writer.write(large);
+    assertSame(large, staged.written().get(0));
+    assertEquals(0, budget.reserved());
+    Buffer second = next(WRITE_BUFFER);
+    writer.write(second);
     assertTrue(writer.writeQueueFull());
     assertEquals(0, budget.reserved());
     staged.complete();
-    assertSame(large, staged.written().get(1));
+    assertSame(second, staged.written().get(1));
     staged.complete();
     assertWrittenSoFar();
   }
 
   @Test
-  @DisplayName("whenIdle succeeds at once when nothing is in flight, else once everything waiting is written")
+  @DisplayName("whenIdle succeeds at once when nothing is in flight or gathered, else once everything gathered is written")
   void whenIdle() {
     assertTrue(writer.whenIdle().succeeded());
     writer.write(next(CHUNK));
     writer.write(next(CHUNK));
     Future<Void> idle = writer.whenIdle();
     assertFalse(idle.isComplete());
-    staged.complete();
-    assertFalse(idle.isComplete(), "the coalesced write is still in flight");
+    assertEquals(List.of(2 * CHUNK), staged.writeSizes());
     staged.complete();
     assertTrue(idle.succeeded());
+    assertEquals(0, budget.reserved());
     assertWrittenSoFar();
   }
 
   @Test
   @DisplayName("A failed write stops the writer: what waits is dropped, its share returned, the drain handler and whenIdle told")
   void failedWrite() {
-    writer.write(next(CHUNK));
-    writer.write(next(CHUNK));
-    writer.write(next(CHUNK));
-    writer.write(next(CHUNK));
-    writer.write(next(CHUNK));
+    firstFullWrite();
+    for (int i = 0; i < WRITE_BUFFER / CHUNK; i++) {
+      writer.write(next(CHUNK));
+    }
     assertTrue(writer.writeQueueFull());
     AtomicInteger drained = new AtomicInteger();
     writer.drainHandler(v -> drained.incrementAndGet());
@@ -184,7 +233,7 @@ class CoalescingWriterTest {
     assertEquals(1, drained.get(), "the pipe is woken, to find the failure on its next write");
     assertFalse(writer.writeQueueFull());
     assertSame(disk, idle.cause());
-    assertEquals(List.of(CHUNK), staged.writeSizes(), "nothing more is written");
+    assertEquals(List.of(WRITE_BUFFER), staged.writeSizes(), "nothing more is written");
     assertEquals(0, budget.reserved());
     assertSame(disk, writer.whenIdle().cause());
   }
@@ -192,17 +241,30 @@ class CoalescingWriterTest {
   @Test
   @DisplayName("A refusal during a write: the write in flight completes, what waits is dropped and its share returned")
   void refusedMeanwhile() {
-    writer.write(next(CHUNK));
+    firstFullWrite();
     writer.write(next(CHUNK));
     var refusal = Failure.INVALID_IMAGE.exception("broken");
     writer.fail(refusal);
     writer.fail(new IOException("later"));
     assertSame(refusal, writer.failure(), "the first failure is kept");
-    assertEquals(SHARE, budget.reserved());
+    assertEquals(2 * SHARE, budget.reserved());
     staged.complete();
-    assertEquals(List.of(CHUNK), staged.writeSizes());
+    assertEquals(List.of(WRITE_BUFFER), staged.writeSizes());
     assertEquals(0, budget.reserved());
     assertEquals(0, staged.inFlight());
+  }
+
+  @Test
+  @DisplayName("A failure while chunks are gathered and no write is in flight (the client went away): the share is returned at once, nothing written")
+  void failedWhileGathering() {
+    writer.write(next(CHUNK));
+    writer.write(next(CHUNK));
+    assertEquals(SHARE, budget.reserved());
+    writer.fail(new IOException("connection reset"));
+    assertEquals(0, budget.reserved(), "a gathering buffer must not outlive its upload");
+    assertEquals(List.of(), staged.writeSizes());
+    assertTrue(writer.whenIdle().failed());
+    assertEquals(List.of(), staged.writeSizes());
   }
 
   @Test
@@ -220,9 +282,11 @@ class CoalescingWriterTest {
     assertFalse(writers.get(0).writeQueueFull());
     assertFalse(writers.get(1).writeQueueFull());
     assertTrue(writers.get(2).writeQueueFull(), "the third got no share: it pauses its client");
-    for (FakeStagedObject f : files) {
-      f.complete();
-      f.complete();
+    files.get(2).complete();
+    files.get(2).complete();
+    for (int i = 0; i < 2; i++) {
+      assertTrue(!writers.get(i).whenIdle().isComplete());
+      files.get(i).complete();
     }
     assertEquals(0, shared.reserved());
   }
