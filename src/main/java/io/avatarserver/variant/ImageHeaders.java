@@ -256,34 +256,10 @@ final class ImageHeaders {
 
   /** The orientation (1–8) from a TIFF structure; 1 when absent or malformed (a broken EXIF is ignored). */
   static int exifOrientation(byte[] b, int offset, int length) {
-    int end = offset + length;
-    if (length < 8) {
-      return 1;
-    }
-    boolean little;
-    if (b[offset] == 'I' && b[offset + 1] == 'I') {
-      little = true;
-    } else if (b[offset] == 'M' && b[offset + 1] == 'M') {
-      little = false;
-    } else {
-      return 1;
-    }
-    long ifd = little ? le32(b, offset + 4) : be32(b, offset + 4) & 0xffffffffL;
-    if (ifd < 8 || offset + ifd + 2 > end) {
-      return 1;
-    }
-    int entries = little ? u16le(b, (int) (offset + ifd)) : u16be(b, (int) (offset + ifd));
-    int entry = (int) (offset + ifd + 2);
-    for (int i = 0; i < entries && entry + 12 <= end; i++, entry += 12) {
-      int tag = little ? u16le(b, entry) : u16be(b, entry);
-      int type = little ? u16le(b, entry + 2) : u16be(b, entry + 2);
-      if (tag == 0x0112 && type == 3) {
-        int value = little ? u16le(b, entry + 8) : u16be(b, entry + 8);
-        return value >= 1 && value <= 8 ? value : 1;
-      }
-    }
-    return 1;
+    int orientation = io.avatarserver.upload.image.Exif.orientation(b, offset, length);
+    return orientation == 0 ? 1 : orientation;
   }
+
 
   private static String ascii(byte[] b, int offset, int length) {
     return new String(b, offset, length, java.nio.charset.StandardCharsets.ISO_8859_1);

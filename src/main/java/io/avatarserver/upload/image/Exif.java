@@ -5,7 +5,7 @@ package io.avatarserver.upload.image;
  * write a minimal EXIF holding only that tag. Anything malformed reads as "no orientation": a broken
  * EXIF block is dropped, not a reason to refuse the image.
  */
-final class Exif {
+public final class Exif {
 
   static final int ORIENTATION_TAG = 0x0112;
   private static final int TYPE_SHORT = 3;
@@ -14,7 +14,7 @@ final class Exif {
   }
 
   /** The orientation (1–8) in a TIFF structure starting at {@code offset}, or 0 when absent or malformed. */
-  static int orientation(byte[] b, int offset, int length) {
+  public static int orientation(byte[] b, int offset, int length) {
     int end = offset + length;
     if (length < 8) {
       return 0;
