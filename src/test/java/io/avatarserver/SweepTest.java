@@ -107,7 +107,7 @@ class SweepTest extends ServerTestBase {
   @Test
   @DisplayName("AVATAR_SWEEP_GRACE_SECONDS and AVATAR_SWEEP_INTERVAL_SECONDS override the config")
   void environment() {
-    ServerConfig config = ConfigLoader.load(Map.of(ConfigLoader.ENV_SWEEP_GRACE, "120", ConfigLoader.ENV_SWEEP_INTERVAL, "30"));
+    ServerConfig config = ConfigLoader.load(Map.of("AVATAR_SWEEP_GRACE_SECONDS", "120", "AVATAR_SWEEP_INTERVAL_SECONDS", "30"));
     assertEquals(120, config.storage().sweepGraceSeconds());
     assertEquals(30, config.storage().sweepIntervalSeconds());
     ServerConfig defaults = ServerConfig.fromJson(new JsonObject());

@@ -17,7 +17,6 @@ public final class AvatarService {
   private static final Logger LOG = LoggerFactory.getLogger(AvatarService.class);
 
   /** The longest name a user may have, after stripping surrounding blanks. */
-  public static final int MAX_NAME_LENGTH = UserNames.MAX_NAME_LENGTH;
 
   private final AvatarRepository repository;
   private final AvatarStorage storage;

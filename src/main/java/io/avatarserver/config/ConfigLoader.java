@@ -37,14 +37,6 @@ public final class ConfigLoader {
   /** Variables of the test suite, never read by the server. */
   public static final String TEST_PREFIX = "AVATAR_TEST_";
 
-  /** Environment names of some settings, kept for the code that names them. */
-  public static final String ENV_HTTP_PORT = Setting.HTTP_PORT.env();
-  public static final String ENV_DATA_DIR = "AVATAR_DATA_DIR";
-  public static final String ENV_DB_URL = "AVATAR_DB_URL";
-  public static final String ENV_JWT_SECRET = "AVATAR_JWT_SECRET";
-  public static final String ENV_SWEEP_GRACE = "AVATAR_SWEEP_GRACE_SECONDS";
-  public static final String ENV_SWEEP_INTERVAL = "AVATAR_SWEEP_INTERVAL_SECONDS";
-
   static final Path DEFAULT_FILE = Path.of("conf", "config.json");
 
   private ConfigLoader() {

@@ -44,7 +44,7 @@ public final class ApiRouter {
     AvatarHandler avatars = new AvatarHandler(services.avatars());
     VariantHandler variants = new VariantHandler(services.avatars(), services.repository(), services.variants(),
       services.defaults());
-    UploadHandler upload = new UploadHandler(services.avatars(), services.uploads(), config.upload().multipartOverhead(),
+    UploadHandler upload = new UploadHandler(services.avatars(), config.upload().maxBytes(), config.upload().multipartOverhead(),
       variants::info);
     UserHandler users = new UserHandler(services.avatars(), USER_BODY_LIMIT);
     WriteGuards guards = new WriteGuards(services.tokens(), services.byAddress(), services.byUser(), services.slots());

@@ -2,7 +2,6 @@ package io.avatarserver.http;
 
 import io.avatarserver.avatar.AvatarService;
 import io.avatarserver.avatar.SavedAvatar;
-import io.avatarserver.upload.AvatarUploads;
 import io.avatarserver.upload.image.ImageType;
 import io.avatarserver.upload.UploadSession;
 import io.vertx.core.Future;
@@ -32,16 +31,17 @@ final class UploadHandler {
   static final String FIELD = "avatar";
 
   private final AvatarService avatars;
-  private final AvatarUploads uploads;
+  /** The largest avatar accepted: a declared Content-Length above it is refused before the body. */
+  private final long maxBytes;
   private final int multipartOverhead;
   /** The avatar's info as {@code GET …/info} answers it: the body of a successful upload. */
   private final java.util.function.Function<io.avatarserver.avatar.Avatar, io.vertx.core.json.JsonObject> info;
 
-  UploadHandler(AvatarService avatars, AvatarUploads uploads, int multipartOverhead,
+  UploadHandler(AvatarService avatars, long maxBytes, int multipartOverhead,
                 java.util.function.Function<io.avatarserver.avatar.Avatar, io.vertx.core.json.JsonObject> info) {
     this.info = info;
     this.avatars = avatars;
-    this.uploads = uploads;
+    this.maxBytes = maxBytes;
     this.multipartOverhead = multipartOverhead;
   }
 
@@ -51,7 +51,7 @@ final class UploadHandler {
     Pipe<Buffer> body = SocketPausingBody.pipe(ctx, request).endOnFailure(false);
     long userId = Ids.parse(ctx.pathParam("id"));
     ImageType declared = ImageType.declaredBy(request.getHeader(HttpHeaders.CONTENT_TYPE));
-    refuseDeclaredLength(request, uploads.limits().maxBytes());
+    refuseDeclaredLength(request, maxBytes);
     avatars.beginUpload(userId)
       .compose(session -> {
         sendContinue(ctx);
@@ -70,7 +70,7 @@ final class UploadHandler {
       throw Problem.UNSUPPORTED_MEDIA_TYPE.exception(
         "POST takes multipart/form-data with the image in field '" + FIELD + "'; PUT takes the raw image");
     }
-    refuseDeclaredLength(request, uploads.limits().maxBytes() + multipartOverhead);
+    refuseDeclaredLength(request, maxBytes + multipartOverhead);
     avatars.beginUpload(userId)
       .compose(session -> session.finish(new MultipartReceiver(ctx, paused, session).start()))
       .onSuccess(saved -> respond(ctx, saved))

@@ -210,8 +210,8 @@ class SettingTableTest {
         "AVATAR_SWEEP_INTERVAL_SECONDS", Setting.STORAGE_SWEEP_INTERVAL_SECONDS),
       Map.copyOf(Stream.of(Setting.values()).flatMap(s -> s.aliases().stream().map(a -> Map.entry(a, s)))
         .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue))));
-    List<String> old = List.of(ConfigLoader.ENV_HTTP_PORT, ConfigLoader.ENV_DATA_DIR, ConfigLoader.ENV_DB_URL,
-      ConfigLoader.ENV_JWT_SECRET, ConfigLoader.ENV_SWEEP_GRACE, ConfigLoader.ENV_SWEEP_INTERVAL);
+    List<String> old = List.of("AVATAR_HTTP_PORT", "AVATAR_DATA_DIR", "AVATAR_DB_URL",
+      "AVATAR_JWT_SECRET", "AVATAR_SWEEP_GRACE_SECONDS", "AVATAR_SWEEP_INTERVAL_SECONDS");
     old.forEach(name -> assertNotNull(byName.get(name), name));
   }
 }
