@@ -56,30 +56,39 @@ abstract class SqlAvatarRepository implements AvatarRepository {
       this::isUniqueViolation);
   }
 
+  /**
+   * One transaction, behind {@link SqlQueries#migrationLock}: the schema is read and brought up to date
+   * by one instance at a time, and a step that fails leaves no part of the upgrade behind (PostgreSQL's
+   * DDL is transactional; H2 commits DDL at once, so its steps are written to be run again whole).
+   */
   @Override
   public Future<Void> migrate() {
-    return pool.query(SqlQueries.CREATE_SCHEMA_VERSION).execute()
-      .compose(v -> pool.query(SqlQueries.CURRENT_SCHEMA_VERSION).execute())
-      .compose(rows -> applyFrom(rows.iterator().next().getInteger(0)))
+    return pool.withTransaction(conn -> conn.query(sql.migrationLock()).execute()
+        .compose(v -> conn.query(SqlQueries.CREATE_SCHEMA_VERSION).execute())
+        .compose(v -> conn.query(SqlQueries.CURRENT_SCHEMA_VERSION).execute())
+        .compose(rows -> {
+          int current = rows.iterator().next().getInteger(0);
+          return applyFrom(conn, sql, current).map(current);
+        }))
+      .onSuccess(from -> {
+        if (from < SqlQueries.MIGRATIONS.size()) {
+          LOG.info("Database schema migrated from version {} to {}", from, SqlQueries.MIGRATIONS.size());
+        }
+      })
+      .<Void>mapEmpty()
       .recover(this::translate);
   }
 
-  private Future<Void> applyFrom(int current) {
-    Future<Void> chain = Future.succeededFuture();
+  private static Future<Void> applyFrom(SqlConnection conn, SqlQueries sql, int current) {
+    Future<?> chain = Future.succeededFuture();
     for (int i = current; i < SqlQueries.MIGRATIONS.size(); i++) {
       int version = i + 1;
-      chain = chain.compose(v -> pool.withTransaction(conn -> {
-        Future<?> step = Future.succeededFuture();
-        for (String ddl : SqlQueries.MIGRATIONS.get(version - 1)) {
-          step = step.compose(x -> conn.query(ddl).execute());
-        }
-        return step.compose(x -> conn.query(
-            "INSERT INTO schema_version (version, applied_at) VALUES (" + version + ", CURRENT_TIMESTAMP)").execute())
-          .onSuccess(x -> LOG.info("Database schema migrated to version {}", version))
-          .mapEmpty();
-      }));
+      for (String ddl : SqlQueries.MIGRATIONS.get(i)) {
+        chain = chain.compose(x -> conn.query(ddl).execute());
+      }
+      chain = chain.compose(x -> conn.preparedQuery(sql.recordMigration()).execute(Tuple.of(version)));
     }
-    return chain;
+    return chain.mapEmpty();
   }
 
   @Override

@@ -21,6 +21,8 @@ record SqlQueries(
   String referencedKeysIn,
   String keysAfter,
   String ping,
+  String migrationLock,
+  String recordMigration,
   boolean numberedParameters) {
 
   /**
@@ -162,6 +164,10 @@ record SqlQueries(
     "SELECT storage_key FROM avatars WHERE storage_key IN",
     "SELECT storage_key FROM avatars WHERE storage_key > $1 ORDER BY storage_key LIMIT $2",
     "SELECT 1",
+    // Instances starting at once over one database migrate one after another: the first applies the
+    // steps, the others wait here, then find nothing left to do. Held until the migration commits.
+    "SELECT pg_advisory_xact_lock(hashtext('avatar-server migrate'), hashtext(COALESCE(current_schema(), '')))",
+    "INSERT INTO schema_version (version, applied_at) VALUES ($1, CURRENT_TIMESTAMP)",
     true);
 
   static final SqlQueries H2 = new SqlQueries(
@@ -180,5 +186,8 @@ record SqlQueries(
     "SELECT storage_key FROM avatars WHERE storage_key IN",
     "SELECT storage_key FROM avatars WHERE storage_key > ? ORDER BY storage_key LIMIT ?",
     "SELECT 1",
+    // No advisory lock in H2: it is one process's embedded database (its file is locked by that process).
+    "SELECT 1",
+    "INSERT INTO schema_version (version, applied_at) VALUES (?, CURRENT_TIMESTAMP)",
     false);
 }
