@@ -6,6 +6,7 @@ import io.avatarserver.support.Eventually;
 import io.avatarserver.support.RawHttp;
 import io.avatarserver.support.ServerProcess;
 import io.avatarserver.support.TestDatabase;
+import io.avatarserver.support.TestS3;
 import io.avatarserver.support.TestServer;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -73,17 +74,25 @@ class ProcessLifecycleTest {
   }
 
   private ServerProcess start(int shutdownSeconds, Map<String, String> env) throws IOException {
-    Path config = dataDir.resolve("config.json");
+    return start(dataDir, new JsonObject(), database.serverUrl(), shutdownSeconds, env);
+  }
+
+  /** An instance with its data directory {@code dir}, {@code storage} settings over the defaults, on {@code databaseUrl}. */
+  private ServerProcess start(Path dir, JsonObject storage, String databaseUrl, int shutdownSeconds,
+      Map<String, String> env) throws IOException {
+    Files.createDirectories(dir);
+    Path config = dir.resolve("config.json");
     Files.writeString(config, new JsonObject()
       .put("http", new JsonObject().put("host", "127.0.0.1").put("port", 0).put("instances", 2)
         .put("shutdownSeconds", shutdownSeconds))
-      .put("storage", new JsonObject().put("dataDir", dataDir.toString()).put("sweepIntervalSeconds", 0))
-      .put("database", new JsonObject().put("url", database.serverUrl()).put("poolSize", 8))
+      .put("storage", new JsonObject().put("dataDir", dir.toString()).put("sweepIntervalSeconds", 0).mergeIn(storage))
+      .put("database", new JsonObject().put("url", databaseUrl).put("poolSize", 8))
       .put("auth", new JsonObject().put("jwtSecret", TestServer.SECRET))
       .put("limits", new JsonObject().put("maxUploadsPerUser", 0).put("userWritesPerMinute", 600_000)
         .put("userBurst", 100_000).put("addressWritesPerSecond", 100_000).put("addressBurst", 100_000))
       .encodePrettily());
-    Path log = Path.of("target", "process-logs", getClass().getSimpleName() + "-" + database.name().replace(' ', '-') + ".log");
+    Path log = Path.of("target", "process-logs", getClass().getSimpleName() + "-" + database.name().replace(' ', '-')
+      + (dir.equals(dataDir) ? "" : "-" + dir.getFileName()) + ".log");
     Files.createDirectories(log.getParent());
     ServerProcess process = ServerProcess.start(config, env, log);
     processes.add(process);
@@ -187,6 +196,99 @@ class ProcessLifecycleTest {
     assertEquals(rows.size(), stored.size(), "exactly one file per row, no unreferenced file: " + stored);
     for (Path file : stored) {
       assertTrue(rows.containsKey(Bodies.sha256(Files.readAllBytes(file))), file + " is no row's file");
+    }
+  }
+
+  @Test
+  @DisplayName("Two instances over one database and one bucket, one SIGKILLed under load: the other keeps serving, no row lacks"
+    + " its object, and the sweep leaves exactly the rows' objects")
+  void instanceKilledBesideAnother() throws Exception {
+    TestS3 store = TestS3.shared();
+    String bucket = store.newBucket();
+    JsonObject s3 = store.settings(bucket);
+    // H2 through its TCP server, which both processes reach; PostgreSQL as it is.
+    String url = database.isPostgres() ? database.serverUrl() : database.serverUrlAt(database.endpoint().getPort());
+    Map<String, String> credentials = Map.of("AWS_ACCESS_KEY_ID", TestS3.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY", TestS3.SECRET_KEY);
+    ServerProcess a = start(dataDir.resolve("a"), s3, url, 30, credentials);
+    ServerProcess b = start(dataDir.resolve("b"), s3, url, 30, credentials);
+    long[] users = new long[12];
+    for (int i = 0; i < users.length; i++) {
+      users[i] = createUser(i % 2 == 0 ? a : b, "two-" + i);
+    }
+    AtomicBoolean aAlive = new AtomicBoolean(true);
+    AtomicBoolean running = new AtomicBoolean(true);
+    AtomicInteger succeeded = new AtomicInteger();
+    AtomicInteger afterKill = new AtomicInteger();
+    AtomicInteger seed = new AtomicInteger(1000);
+    ExecutorService load = Executors.newFixedThreadPool(12);
+    List<java.util.concurrent.Future<Void>> clients = new ArrayList<>();
+    for (int t = 0; t < 12; t++) {
+      clients.add(load.submit(() -> {
+        while (running.get()) {
+          long user = users[ThreadLocalRandom.current().nextInt(users.length)];
+          boolean viaA = aAlive.get() && ThreadLocalRandom.current().nextBoolean();
+          int size = 32 * 1024 + ThreadLocalRandom.current().nextInt(512 * 1024);
+          try {
+            int status = put(viaA ? a : b, user, Bodies.png(size, seed.incrementAndGet())).statusCode();
+            if (status / 100 == 2) {
+              succeeded.incrementAndGet();
+              if (!aAlive.get() && !viaA) {
+                afterKill.incrementAndGet();
+              }
+            } else if (!viaA) {
+              throw new AssertionError("the survivor refused an upload with " + status);
+            }
+          } catch (UncheckedIOException killed) {
+            if (!viaA) {
+              throw killed;
+            }
+            // A died under this request: expected once the kill comes.
+          }
+        }
+        return null;
+      }));
+    }
+    Eventually.await(succeeded::get, n -> n >= 60, Duration.ofSeconds(120));
+    assertTrue(succeeded.get() >= 60, "the load never got going");
+    a.kill();
+    aAlive.set(false);
+    Eventually.await(afterKill::get, n -> n >= 30, Duration.ofSeconds(120));
+    running.set(false);
+    load.shutdown();
+    assertTrue(load.awaitTermination(120, java.util.concurrent.TimeUnit.SECONDS));
+    for (java.util.concurrent.Future<Void> client : clients) {
+      client.get(); // the survivor answered every request sent to it with a 2xx
+    }
+    assertTrue(afterKill.get() >= 30, "the survivor took too few uploads after the kill: " + afterKill.get());
+
+    // A restarts on its data directory with the sweep's grace at zero (B is idle): its start empties its
+    // own staging, and its sweep, elected through the database, deletes what A's death left in the bucket.
+    ServerProcess restarted = start(dataDir.resolve("a"), s3, url, 30,
+      new HashMap<>(Map.of("AVATAR_SWEEP_GRACE_SECONDS", "0", "AWS_ACCESS_KEY_ID", TestS3.ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY", TestS3.SECRET_KEY)));
+    assertFalse(restarted.awaitLine(Pattern.compile("sweep removed"), Duration.ofSeconds(60)).isEmpty(), "no sweep ran");
+    assertEquals(List.of(), files(dataDir.resolve("a").resolve("tmp")), "A's temporary files survived its restart");
+
+    Map<String, Long> rows = new HashMap<>();
+    for (long user : users) {
+      HttpResponse<byte[]> info = send(request(b, "/users/" + user + "/avatar/info").GET());
+      if (info.statusCode() == 404) {
+        continue;
+      }
+      assertEquals(200, info.statusCode());
+      JsonObject row = new JsonObject(new String(info.body()));
+      for (ServerProcess server : List.of(b, restarted)) {
+        HttpResponse<byte[]> get = send(request(server, "/users/" + user + "/avatar").GET());
+        assertEquals(200, get.statusCode(), "the row's object is there");
+        assertEquals(row.getString("sha256"), Bodies.sha256(get.body()), "the bytes are the row's");
+      }
+      rows.put(row.getString("sha256"), user);
+    }
+    assertNotEquals(0, rows.size());
+    List<Path> objects = store.files(bucket, "");
+    assertEquals(rows.size(), objects.size(), "exactly one object per row, no unreferenced object: " + store.keys(bucket));
+    for (Path object : objects) {
+      assertTrue(rows.containsKey(Bodies.sha256(Files.readAllBytes(object))), object + " is no row's object");
     }
   }
 
