@@ -4,6 +4,7 @@ import io.avatarserver.support.Bodies;
 import io.avatarserver.support.Eventually;
 import io.avatarserver.support.Images;
 import io.avatarserver.support.RawHttp;
+import io.avatarserver.support.TcpProxy;
 import io.avatarserver.support.TestS3;
 import io.avatarserver.support.TestServer;
 import io.vertx.core.Vertx;
@@ -35,11 +36,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ObjectStoreOutageTest extends ServerTestBase {
 
   private static TestS3 store;
+  private static String bucket;
 
   @BeforeAll
   static void start(Vertx vertx) {
     store = TestS3.startNew();
-    startServer(vertx, new JsonObject().put("storage", store.settings(store.newBucket())));
+    bucket = store.newBucket();
+    startServer(vertx, new JsonObject().put("storage", store.settings(bucket)));
   }
 
   @AfterEach
@@ -149,6 +152,38 @@ class ObjectStoreOutageTest extends ServerTestBase {
       assertEquals(201, second.put(user, "image/png", body).statusCode());
     }
     assertArrayEquals(Images.stored(body), server.get("/users/" + user + "/avatar").body());
+  }
+
+  @Test
+  @DisplayName("Store hangs (connections open, nothing answered): the upload answers 503 with Retry-After once the bounded"
+    + " attempts time out, nothing committed or staged; when the store answers again, uploads work without a restart")
+  void storeHangs(Vertx vertx) {
+    long user = server.createUser("hanging-store");
+    byte[] first = Bodies.fixture("images/avatar-200.png");
+    assertEquals(201, server.put(user, "image/png", first).statusCode());
+    String sha = info(user).getString("sha256");
+    List<String> objects = store.keys(bucket);
+    byte[] second = Bodies.fixture("images/avatar-256.jpg");
+    // A second instance reaching the store through a relay that can stop answering.
+    try (TcpProxy relay = new TcpProxy(new java.net.InetSocketAddress("127.0.0.1", java.net.URI.create(store.endpoint()).getPort()));
+         TestServer second2 = server.sibling(vertx, new JsonObject().put("storage",
+           new JsonObject().put("s3Endpoint", "http://127.0.0.1:" + relay.port())))) {
+      relay.hold();
+      // Settings of the test store: 2 attempts of at most 2 s each, 5 s for the whole call.
+      HttpResponse<byte[]> refused = second2.put(user, "image/jpeg", second);
+      assertRefused(refused, 503, "storage-unavailable");
+      assertEquals("5", refused.headers().firstValue("Retry-After").orElse(""));
+      assertEquals(List.of(), second2.awaitNoStagedFiles());
+      assertEquals(objects, store.keys(bucket), "the held PUT stored nothing");
+      assertEquals(sha, info(user).getString("sha256"), "nothing committed");
+
+      relay.release();
+      HttpResponse<byte[]> ready = Eventually.await(() -> second2.get("/health/ready"), r -> r.statusCode() == 200,
+        Duration.ofSeconds(30));
+      assertEquals(200, ready.statusCode(), () -> new String(ready.body()));
+      assertEquals(200, second2.put(user, "image/jpeg", second).statusCode());
+    }
+    assertArrayEquals(Images.stored(second), server.get("/users/" + user + "/avatar").body());
   }
 
   private static JsonObject info(long user) {
