@@ -166,22 +166,22 @@ class ObjectStoreOutageTest extends ServerTestBase {
     byte[] second = Bodies.fixture("images/avatar-256.jpg");
     // A second instance reaching the store through a relay that can stop answering.
     try (TcpProxy relay = new TcpProxy(new java.net.InetSocketAddress("127.0.0.1", java.net.URI.create(store.endpoint()).getPort()));
-         TestServer second2 = server.sibling(vertx, new JsonObject().put("storage",
+         TestServer viaRelay = server.sibling(vertx, new JsonObject().put("storage",
            new JsonObject().put("s3Endpoint", "http://127.0.0.1:" + relay.port())))) {
       relay.hold();
       // Settings of the test store: 2 attempts of at most 2 s each, 5 s for the whole call.
-      HttpResponse<byte[]> refused = second2.put(user, "image/jpeg", second);
+      HttpResponse<byte[]> refused = viaRelay.put(user, "image/jpeg", second);
       assertRefused(refused, 503, "storage-unavailable");
       assertEquals("5", refused.headers().firstValue("Retry-After").orElse(""));
-      assertEquals(List.of(), second2.awaitNoStagedFiles());
+      assertEquals(List.of(), viaRelay.awaitNoStagedFiles());
       assertEquals(objects, store.keys(bucket), "the held PUT stored nothing");
       assertEquals(sha, info(user).getString("sha256"), "nothing committed");
 
       relay.release();
-      HttpResponse<byte[]> ready = Eventually.await(() -> second2.get("/health/ready"), r -> r.statusCode() == 200,
+      HttpResponse<byte[]> ready = Eventually.await(() -> viaRelay.get("/health/ready"), r -> r.statusCode() == 200,
         Duration.ofSeconds(30));
       assertEquals(200, ready.statusCode(), () -> new String(ready.body()));
-      assertEquals(200, second2.put(user, "image/jpeg", second).statusCode());
+      assertEquals(200, viaRelay.put(user, "image/jpeg", second).statusCode());
     }
     assertArrayEquals(Images.stored(second), server.get("/users/" + user + "/avatar").body());
   }
