@@ -63,6 +63,8 @@ public final class Main {
     if (args.length > 0 && !"serve".equals(args[0])) {
       System.exit(new Cli(config, System.out, System.err).run(List.of(args)));
     }
+    // Before anything is compiled for load: see JitDirectives.
+    JitDirectives.install();
     // Native epoll when the platform has it (measured faster for many concurrent uploads); NIO otherwise.
     // Prometheus metrics: Vert.x's (HTTP server, pools) and the JVM's, in the registry the server adds its own to.
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
