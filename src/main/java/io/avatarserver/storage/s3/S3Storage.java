@@ -25,7 +25,7 @@ import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.http.nio.netty.SdkEventLoopGroup;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.epoll.Epoll;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.util.concurrent.TimeUnit;
 import software.amazon.awssdk.regions.Region;
@@ -110,11 +110,15 @@ public final class S3Storage implements AvatarStorage {
     // Credentials that expire (a role's) are refreshed in the background, never on a caller's thread.
     DefaultCredentialsProvider credentials = DefaultCredentialsProvider.builder().asyncCredentialUpdateEnabled(true).build();
     // The client's own event loops (it must not run on Vert.x's), shut down by close() without the
-    // default quiet period of two seconds.
-    // (The SDK knows the event loop group classes of Netty 4.1 only: NioEventLoopGroup, deprecated in 4.2.)
+    // default quiet period of two seconds. Native epoll where Netty has it, as for Vert.x's own
+    // connections (the SDK reads every GET's bytes on these threads).
+    // (The SDK knows the event loop group classes of Netty 4.1 only, deprecated in 4.2: it picks the
+    // channel classes from them.)
+    int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
+    DefaultThreadFactory names = new DefaultThreadFactory("avatar-s3", true);
     @SuppressWarnings("deprecation")
-    EventLoopGroup eventLoops = new io.netty.channel.nio.NioEventLoopGroup(
-      Math.max(2, Runtime.getRuntime().availableProcessors()), new DefaultThreadFactory("avatar-s3", true));
+    EventLoopGroup eventLoops = Epoll.isAvailable() ? new io.netty.channel.epoll.EpollEventLoopGroup(threads, names)
+      : new io.netty.channel.nio.NioEventLoopGroup(threads, names);
     boolean whenRequired = config.checksum().equals("when_required");
     S3AsyncClientBuilder builder = S3AsyncClient.builder()
       .region(Region.of(config.region()))
@@ -128,7 +132,7 @@ public final class S3Storage implements AvatarStorage {
       // mismatch could no longer change the answer.
       .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
       .httpClientBuilder(NettyNioAsyncHttpClient.builder()
-        .eventLoopGroup(SdkEventLoopGroup.create(eventLoops, NioSocketChannel::new))
+        .eventLoopGroup(SdkEventLoopGroup.create(eventLoops))
         .connectionTimeout(Duration.ofMillis(Math.min(config.attemptTimeoutMillis(), 10_000)))
         .maxConcurrency(256))
       .overrideConfiguration(o -> o
