@@ -72,8 +72,6 @@ public final class S3Storage implements AvatarStorage {
   private static final int SCAN_PAGE = 500;
   /** HEAD requests in flight at once when the sweep asks which keys are absent. */
   private static final int ABSENT_BATCH = 16;
-  /** Bytes the SDK reads from a staged file at a time for its PUT (one chunk in flight per PUT). */
-  static final int PUT_CHUNK = 64 * 1024;
   /** Stored objects never change under their key: caches may keep them for good. */
   static final String CACHE_CONTROL = "public, max-age=31536000, immutable";
 
@@ -217,9 +215,10 @@ public final class S3Storage implements AvatarStorage {
 
   /**
    * One conditional PUT of {@code file} ({@code length} bytes) as {@code key}; never replaces an object.
-   * The SDK reads the file in chunks of {@link #PUT_CHUNK} (its default, 16 KiB, costs four times the
-   * reads and hand-offs) and hashes nothing itself: the SHA-256 is given, and the payload goes unsigned
-   * (over HTTPS; over plain HTTP the async client sends it unsigned too).
+   * The SDK hashes nothing itself: the SHA-256 is given, and its async signer sends the body as
+   * {@code UNSIGNED-PAYLOAD} (over plain HTTP too). It reads the file in its default chunks of 16 KiB
+   * and its Netty client asks for up to 16 of them while the connection is writable: at most 256 KiB of
+   * the file on the heap per PUT (larger chunks were measured no faster, and would raise that bound).
    */
   Future<Void> putObject(String key, Path file, long length, String contentType, String sha256Hex) {
     Context context = vertx.getOrCreateContext();
@@ -230,7 +229,7 @@ public final class S3Storage implements AvatarStorage {
           .cacheControl(CACHE_CONTROL)
           .checksumSHA256(checksum)
           .ifNoneMatch("*"),
-        AsyncRequestBody.fromFile(f -> f.path(file).chunkSizeInBytes(PUT_CHUNK))))
+        AsyncRequestBody.fromFile(file)))
       .<Void>mapEmpty().recover(err -> Future.failedFuture(translate("store", key, err)));
   }
 
