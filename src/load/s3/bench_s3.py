@@ -17,8 +17,8 @@ For each size it runs wrk (-t2, --connections) against:
 and prints a Markdown table of medians over the rounds (req/s, MiB/s, p50, p99) and the ratios.
 Everything shares the machine: only ratios measured side by side in one run mean much.
 
---jar PATH measures another build; --baseline-jar PATH starts a third instance from an older build and
-adds "server (baseline)" rows, measured in the same rounds (an A/B in one run). --loads keeps only the
+--jar PATH measures another build; --baseline-jar PATH (repeatable) starts one more instance from
+another build and adds its "server (JAR)" rows, measured in the same rounds (an A/B in one run). --loads keeps only the
 loads whose "METHOD target" contains one of its comma-separated words (e.g. "GET", "PUT server").
 --profile jfr|perf records instance A during its first measured run of each "server" load and prints
 the top frames (the Profile of src/load/bench/bench.py).
@@ -129,7 +129,8 @@ def main():
     ap.add_argument("--users", type=int, default=256)
     ap.add_argument("--xmx", default="256m")
     ap.add_argument("--jar", default=JAR, help="the server jar measured")
-    ap.add_argument("--baseline-jar", help="an older build, measured beside --jar in the same rounds")
+    ap.add_argument("--baseline-jar", action="append", default=[],
+                    help="another build, measured beside --jar in the same rounds (may be repeated)")
     ap.add_argument("--loads", help="only the loads whose 'METHOD target' contains one of these comma-separated words")
     ap.add_argument("--profile", choices=["jfr", "perf"], help="profile instance A in its first run of each server load")
     args = ap.parse_args()
@@ -170,7 +171,7 @@ def main():
                    AVATAR_LOG_LEVEL="WARN")
         servers = []
         pids = []
-        for name, jar in (("a", args.jar), ("b", args.jar)) + ((("old", args.baseline_jar),) if args.baseline_jar else ()):
+        for name, jar in [("a", args.jar), ("b", args.jar)] + [("base%d" % i, j) for i, j in enumerate(args.baseline_jar)]:
             port = free_port()
             data = os.path.join(work, "data-" + name)
             log = open(os.path.join(work, "server-" + name + ".log"), "w")
@@ -216,11 +217,12 @@ def main():
                 ("GET", "server", lambda d: wrk(servers[0] + avatar, args.connections, d)),
                 ("GET", "2 instances", lambda d: both([s + avatar for s in servers[:2]], args.connections, d)),
             ]
-            if args.baseline_jar:
+            for i, jar in enumerate(args.baseline_jar):
+                base, label = servers[2 + i], "server (%s)" % os.path.basename(jar)
                 loads += [
-                    ("PUT", "server (baseline)", lambda d: wrk(servers[2], args.connections, d, upload,
-                                                               {"IMAGE": image, "TOKENS": tokens})),
-                    ("GET", "server (baseline)", lambda d: wrk(servers[2] + avatar, args.connections, d)),
+                    ("PUT", label, lambda d, base=base: wrk(base, args.connections, d, upload,
+                                                            {"IMAGE": image, "TOKENS": tokens})),
+                    ("GET", label, lambda d, base=base: wrk(base + avatar, args.connections, d)),
                 ]
             if args.loads:
                 words = [w.strip() for w in args.loads.split(",")]
