@@ -21,8 +21,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@link ReadStream}, with backpressure both ways. What is requested from the publisher and not yet
  * delivered, plus what is delivered and not yet handed on, is kept within {@link #WINDOW_BYTES}: a request
  * is sized by the largest chunk seen so far (at least {@link #MIN_CHUNK}, {@link #FIRST_CHUNK} before
- * the first), so at most {@code WINDOW_BYTES / MIN_CHUNK} = 32 chunks are ever outstanding, and at most
- * {@code WINDOW_BYTES} bytes unless a chunk outgrows every chunk before it. Nothing is requested while the
+ * the first), so at most {@code WINDOW_BYTES / MIN_CHUNK} = 8 chunks are ever outstanding, and at most
+ * {@code WINDOW_BYTES} bytes unless a chunk outgrows every chunk before it (the SDK's are 8 KiB at most).
+ * A window of 256 KiB measured no faster than this one, and would hold four times as much per slow reader. Nothing is requested while the
  * stream is paused (as a pipe pauses it while its destination's write queue is full), so a slow reader
  * makes the store's connection wait, not the heap fill.
  *
@@ -36,7 +37,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class PublisherReadStream implements ReadStream<Buffer>, Subscriber<ByteBuffer> {
 
   /** Bytes requested from the publisher or queued here, not yet handed on: the most this stream holds. */
-  public static final int WINDOW_BYTES = 256 * 1024;
+  public static final int WINDOW_BYTES = 64 * 1024;
   /** The least chunk size a request is sized by: never more than {@code WINDOW_BYTES / MIN_CHUNK} chunks outstanding. */
   static final int MIN_CHUNK = 8 * 1024;
   /** The chunk size assumed before the first arrived (the publisher's reads are at most this large). */
