@@ -16,6 +16,12 @@ For each size it runs wrk (-t2, --connections) against:
   GET  2 inst.  the same GETs spread over A and B
 and prints a Markdown table of medians over the rounds (req/s, MiB/s, p50, p99) and the ratios.
 Everything shares the machine: only ratios measured side by side in one run mean much.
+
+--jar PATH measures another build; --baseline-jar PATH (repeatable) starts one more instance from
+another build and adds its "server (JAR)" rows, measured in the same rounds (an A/B in one run). --loads keeps only the
+loads whose "METHOD target" contains one of its comma-separated words (e.g. "GET", "PUT server").
+--profile jfr|perf records instance A during its first measured run of each "server" load and prints
+the top frames (the Profile of src/load/bench/bench.py).
 """
 import argparse
 import os
@@ -31,6 +37,9 @@ import tempfile
 import time
 import urllib.request
 import zlib
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench"))
+from bench import Profile  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 JAR = os.path.join(ROOT, "target", "avatar-server.jar")
@@ -119,9 +128,14 @@ def main():
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--users", type=int, default=256)
     ap.add_argument("--xmx", default="256m")
+    ap.add_argument("--jar", default=JAR, help="the server jar measured")
+    ap.add_argument("--baseline-jar", action="append", default=[],
+                    help="another build, measured beside --jar in the same rounds (may be repeated)")
+    ap.add_argument("--loads", help="only the loads whose 'METHOD target' contains one of these comma-separated words")
+    ap.add_argument("--profile", choices=["jfr", "perf"], help="profile instance A in its first run of each server load")
     args = ap.parse_args()
 
-    if not os.path.exists(JAR):
+    if args.jar == JAR and not os.path.exists(JAR):
         subprocess.run(["mvn", "-q", "-o", "-DskipTests", "package"], cwd=ROOT, check=True)
     work = tempfile.mkdtemp(prefix="bench-s3-")
     procs = []
@@ -156,24 +170,27 @@ def main():
                    AVATAR_LIMITS_ADDRESS_BURST="1000000", AVATAR_LIMITS_MAX_UPLOADS_PER_USER="0",
                    AVATAR_LOG_LEVEL="WARN")
         servers = []
-        for name in ("a", "b"):
+        pids = []
+        for name, jar in [("a", args.jar), ("b", args.jar)] + [("base%d" % i, j) for i, j in enumerate(args.baseline_jar)]:
             port = free_port()
             data = os.path.join(work, "data-" + name)
             log = open(os.path.join(work, "server-" + name + ".log"), "w")
-            p = subprocess.Popen(["java", "-Xmx" + args.xmx, "-jar", JAR],
+            p = subprocess.Popen(["java", "-Xmx" + args.xmx, "-jar", jar],
                                  env=dict(env, AVATAR_HTTP_PORT=str(port), AVATAR_STORAGE_DATA_DIR=data),
                                  cwd=work, stdout=log, stderr=subprocess.STDOUT)
             procs.append(p)
+            pids.append(p.pid)
             servers.append("http://127.0.0.1:%d" % port)
             wait_for(servers[-1] + "/health/ready")
         tokens = os.path.join(work, "tokens.txt")
-        subprocess.run(["java", "-jar", JAR, "users", "create", "--count", str(args.users), "--tokens", tokens,
+        subprocess.run(["java", "-jar", args.jar, "users", "create", "--count", str(args.users), "--tokens", tokens,
                         "--url", servers[0]], env=env, cwd=work, check=True, stdout=subprocess.DEVNULL)
         first_user, first_token = open(tokens).readline().split()
 
         store_put = os.path.join(ROOT, "src", "load", "s3", "store_put.lua")
         upload = os.path.join(ROOT, "src", "load", "wrk", "upload.lua")
         rows = []
+        profiles = []
         for size_text in args.sizes.split(","):
             size = parse_size(size_text)
             image = os.path.join(work, "image-%s.png" % size_text)
@@ -187,26 +204,42 @@ def main():
             urllib.request.urlopen(urllib.request.Request(servers[0] + "/users/" + first_user + "/avatar", data=body,
                                                           method="PUT", headers={"Content-Type": "image/png",
                                                                                  "Authorization": "Bearer " + first_token})).read()
+            avatar = "/users/" + first_user + "/avatar"
             loads = [
                 ("PUT", "store", lambda d: wrk(store_url, args.connections, d, store_put,
                                                {"IMAGE": image, "BUCKET": BUCKET})),
                 ("PUT", "server", lambda d: wrk(servers[0], args.connections, d, upload,
                                                 {"IMAGE": image, "TOKENS": tokens})),
-                ("PUT", "2 instances", lambda d: both(servers, args.connections, d, upload,
+                ("PUT", "2 instances", lambda d: both(servers[:2], args.connections, d, upload,
                                                       {"IMAGE": image, "TOKENS": tokens})),
                 ("GET", "store", lambda d: wrk(store_url + "/" + BUCKET + "/get/" + size_text + ".png",
                                                args.connections, d)),
-                ("GET", "server", lambda d: wrk(servers[0] + "/users/" + first_user + "/avatar", args.connections, d)),
-                ("GET", "2 instances", lambda d: both([s + "/users/" + first_user + "/avatar" for s in servers],
-                                                      args.connections, d)),
+                ("GET", "server", lambda d: wrk(servers[0] + avatar, args.connections, d)),
+                ("GET", "2 instances", lambda d: both([s + avatar for s in servers[:2]], args.connections, d)),
             ]
+            for i, jar in enumerate(args.baseline_jar):
+                base, label = servers[2 + i], "server (%s)" % os.path.basename(jar)
+                loads += [
+                    ("PUT", label, lambda d, base=base: wrk(base, args.connections, d, upload,
+                                                            {"IMAGE": image, "TOKENS": tokens})),
+                    ("GET", label, lambda d, base=base: wrk(base + avatar, args.connections, d)),
+                ]
+            if args.loads:
+                words = [w.strip() for w in args.loads.split(",")]
+                loads = [l for l in loads if any(w in l[0] + " " + l[1] for w in words)]
             for method, target, run in loads:
                 run(args.warmup)
             results = {(m, t): [] for m, t, _ in loads}
             for r in range(args.rounds):
                 order = loads if r % 2 == 0 else list(reversed(loads))
                 for method, target, run in order:
+                    profile = None
+                    if args.profile and r == 0 and target == "server":
+                        profile = Profile(args.profile, pids[0], work, "%s-%s" % (method, size_text))
+                        profile.start()
                     results[(method, target)].append(run(args.duration))
+                    if profile:
+                        profiles.append("%s %s through instance A:\n%s" % (method, size_text, profile.finish()))
             for method, target, _ in loads:
                 runs = results[(method, target)]
                 med = {k: statistics.median(x[k] for x in runs) for k in ("rate", "p50", "p99")}
@@ -217,12 +250,15 @@ def main():
         print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
         by = {(m, s, t): med for m, s, t, med in rows}
         for method, size_text, target, med in rows:
-            store_rate = by[(method, size_text, "store")]["rate"]
-            one = by[(method, size_text, "server")]["rate"]
+            store = by.get((method, size_text, "store"))
+            one = by.get((method, size_text, "server"), {}).get("rate")
             print("| %s | %s | %s | %.0f | %.1f | %.1f | %.1f | %s | %s |" % (
                 method, size_text, target, med["rate"], med["rate"] * parse_size(size_text) / 1048576, med["p50"],
-                med["p99"], "" if target == "store" else "%.2f×" % (med["rate"] / store_rate),
-                "%.2f×" % (med["rate"] / one) if target == "2 instances" else ""))
+                med["p99"], "" if target == "store" or not store else "%.2f×" % (med["rate"] / store["rate"]),
+                "%.2f×" % (med["rate"] / one) if target == "2 instances" and one else ""))
+        for text in profiles:
+            print()
+            print("Profile of " + text)
     finally:
         for p in reversed(procs):
             if p.stdin:

@@ -59,6 +59,11 @@ public final class LocalStagedObject implements StagedObject {
     return path;
   }
 
+  /** Bytes written so far: the file's length (overwrites stay within it). */
+  public long size() {
+    return writePos;
+  }
+
   @Override
   public Future<Void> write(Buffer data) {
     long position = writePos;
@@ -124,13 +129,23 @@ public final class LocalStagedObject implements StagedObject {
 
   @Override
   public Future<Void> end() {
+    return end(true);
+  }
+
+  /**
+   * Ends the writes: with {@code sync}, fsync then close in one task (only after the fsync are the bytes
+   * durable); without, close alone, for a file that is only read back by this process and never
+   * outlives it (the object store's staging, durable once the store acknowledged its PUT).
+   */
+  public Future<Void> end(boolean sync) {
     if (closed != null) {
       return Future.failedFuture(new IllegalStateException("staged file is closed"));
     }
-    // One task: fsync (FileChannel.force; only after it are the bytes durable), then close.
     closed = whenWritten().compose(v -> vertx.executeBlocking(() -> {
       try (FileChannel c = channel) {
-        c.force(false);
+        if (sync) {
+          c.force(false);
+        }
       }
       return null;
     }, false));

@@ -7,8 +7,10 @@ import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 
 /**
- * An upload for the object store: staged in a local file exactly as for the local backend (written,
- * fsynced, hashed there), then published by one PUT of that file; the file is deleted either way.
+ * An upload for the object store: staged in a local file exactly as for the local backend (written and
+ * hashed there), then published by one PUT of that file; the file is deleted either way. The file is not
+ * fsynced: only this process reads it back (the page cache serves the PUT), it is deleted after the PUT
+ * and, after a crash, at the next start; what makes the upload durable is the store's acknowledgement.
  */
 final class S3StagedObject implements StagedObject {
 
@@ -41,7 +43,7 @@ final class S3StagedObject implements StagedObject {
 
   @Override
   public Future<Void> end() {
-    return file.end().onSuccess(v -> durable = true);
+    return file.end(false).onSuccess(v -> durable = true);
   }
 
   @Override
@@ -57,7 +59,7 @@ final class S3StagedObject implements StagedObject {
     settled = true;
     Future<String> hash = sha256 != null ? Future.succeededFuture(sha256) : file.sha256();
     // Stored (acknowledged) or not, the staging file has served its purpose.
-    return hash.compose(hex -> storage.put(file.path(), ownerId, extension, hex))
+    return hash.compose(hex -> storage.put(file.path(), file.size(), ownerId, extension, hex))
       .transform(put -> file.discard().transform(ignored -> put.succeeded()
         ? Future.succeededFuture(put.result()) : Future.<String>failedFuture(put.cause())));
   }

@@ -25,7 +25,7 @@ import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.http.nio.netty.SdkEventLoopGroup;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.epoll.Epoll;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.util.concurrent.TimeUnit;
 import software.amazon.awssdk.regions.Region;
@@ -108,11 +108,15 @@ public final class S3Storage implements AvatarStorage {
     // Credentials that expire (a role's) are refreshed in the background, never on a caller's thread.
     DefaultCredentialsProvider credentials = DefaultCredentialsProvider.builder().asyncCredentialUpdateEnabled(true).build();
     // The client's own event loops (it must not run on Vert.x's), shut down by close() without the
-    // default quiet period of two seconds.
-    // (The SDK knows the event loop group classes of Netty 4.1 only: NioEventLoopGroup, deprecated in 4.2.)
+    // default quiet period of two seconds. Native epoll where Netty has it, as for Vert.x's own
+    // connections (the SDK reads every GET's bytes on these threads).
+    // (The SDK knows the event loop group classes of Netty 4.1 only, deprecated in 4.2: it picks the
+    // channel classes from them.)
+    int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
+    DefaultThreadFactory names = new DefaultThreadFactory("avatar-s3", true);
     @SuppressWarnings("deprecation")
-    EventLoopGroup eventLoops = new io.netty.channel.nio.NioEventLoopGroup(
-      Math.max(2, Runtime.getRuntime().availableProcessors()), new DefaultThreadFactory("avatar-s3", true));
+    EventLoopGroup eventLoops = Epoll.isAvailable() ? new io.netty.channel.epoll.EpollEventLoopGroup(threads, names)
+      : new io.netty.channel.nio.NioEventLoopGroup(threads, names);
     boolean whenRequired = config.checksum().equals("when_required");
     S3AsyncClientBuilder builder = S3AsyncClient.builder()
       .region(Region.of(config.region()))
@@ -120,10 +124,13 @@ public final class S3Storage implements AvatarStorage {
       .forcePathStyle(config.pathStyle())
       .requestChecksumCalculation(whenRequired ? RequestChecksumCalculation.WHEN_REQUIRED
         : RequestChecksumCalculation.WHEN_SUPPORTED)
-      .responseChecksumValidation(whenRequired ? ResponseChecksumValidation.WHEN_REQUIRED
-        : ResponseChecksumValidation.WHEN_SUPPORTED)
+      // GETs are not checksummed again (WHEN_SUPPORTED would ask the store for the object's checksum
+      // and compute it over every byte served): the store verified the SHA-256 of every object when it
+      // was stored, and a streamed GET's checksum is known only after its last byte was sent on, when a
+      // mismatch could no longer change the answer.
+      .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
       .httpClientBuilder(NettyNioAsyncHttpClient.builder()
-        .eventLoopGroup(SdkEventLoopGroup.create(eventLoops, NioSocketChannel::new))
+        .eventLoopGroup(SdkEventLoopGroup.create(eventLoops))
         .connectionTimeout(Duration.ofMillis(Math.min(config.attemptTimeoutMillis(), 10_000)))
         .maxConcurrency(256))
       .overrideConfiguration(o -> o
@@ -197,27 +204,33 @@ public final class S3Storage implements AvatarStorage {
   }
 
   /**
-   * Stores the durable file {@code file} under a new key: one PUT with its length, its SHA-256 (which
-   * the store verifies) and {@code If-None-Match: *}. Succeeds with the key once the store acknowledged.
+   * Stores the staged file {@code file} of {@code length} bytes under a new key: one PUT with its length,
+   * its SHA-256 (which the store verifies) and {@code If-None-Match: *}. Succeeds with the key once the
+   * store acknowledged.
    */
-  Future<String> put(Path file, long ownerId, String extension, String sha256Hex) {
+  Future<String> put(Path file, long length, long ownerId, String extension, String sha256Hex) {
     String key = "avatars/" + ownerId + "/" + UUID.randomUUID() + "." + extension;
-    return putObject(key, file, mediaType(extension), sha256Hex).map(v -> key);
+    return putObject(key, file, length, mediaType(extension), sha256Hex).map(v -> key);
   }
 
-  /** One conditional PUT of {@code file} as {@code key}; never replaces an object. */
-  Future<Void> putObject(String key, Path file, String contentType, String sha256Hex) {
+  /**
+   * One conditional PUT of {@code file} ({@code length} bytes) as {@code key}; never replaces an object.
+   * The SDK hashes nothing itself: the SHA-256 is given, and its async signer sends the body as
+   * {@code UNSIGNED-PAYLOAD} (over plain HTTP too). It reads the file in its default chunks of 16 KiB
+   * and its Netty client asks for up to 16 of them while the connection is writable: at most 256 KiB of
+   * the file on the heap per PUT (larger chunks were measured no faster, and would raise that bound).
+   */
+  Future<Void> putObject(String key, Path file, long length, String contentType, String sha256Hex) {
     Context context = vertx.getOrCreateContext();
-    return vertx.fileSystem().props(file.toString()).compose(props -> {
-      String checksum = Base64.getEncoder().encodeToString(HexFormat.of().parseHex(sha256Hex));
-      return call(context, () -> client.putObject(b -> b.bucket(bucket).key(objectName(key))
-          .contentLength(props.size())
+    String checksum = Base64.getEncoder().encodeToString(HexFormat.of().parseHex(sha256Hex));
+    return call(context, () -> client.putObject(b -> b.bucket(bucket).key(objectName(key))
+          .contentLength(length)
           .contentType(contentType)
           .cacheControl(CACHE_CONTROL)
           .checksumSHA256(checksum)
           .ifNoneMatch("*"),
-        AsyncRequestBody.fromFile(file)));
-    }).<Void>mapEmpty().recover(err -> Future.failedFuture(translate("store", key, err)));
+        AsyncRequestBody.fromFile(file)))
+      .<Void>mapEmpty().recover(err -> Future.failedFuture(translate("store", key, err)));
   }
 
   @Override
