@@ -42,7 +42,9 @@ import org.w3c.dom.Node;
  * each size is derived from one bilinear halving chain (a 2×2 box per step) with a final bicubic step.
  *
  * <p>Animation: an animated GIF or WebP keeps its animation in a GIF or WebP variant while its frame
- * count is at most {@code maxAnimationFrames} and frames × size² at most {@code maxAnimationPixels};
+ * count is at most {@code maxAnimationFrames}, frames × source pixels at most
+ * {@code maxAnimationSourcePixels} (LZW and VP8 cannot skip: every frame is decoded whole) and frames ×
+ * size² at most {@code maxAnimationPixels} (see {@link RenderLimits#keepsAnimation});
  * otherwise, for PNG and JPEG variants, and for {@code firstFrameOnly}, the variant is the first frame.
  * Frames are composited on the (subsampled) square canvas honouring GIF disposal methods and WebP
  * blending/disposal, and encoded one at a time: only one canvas is held, never all frames. Delays and
@@ -125,10 +127,9 @@ public final class JavaRenderer implements Renderer {
 
   /** Whether {@code spec} of {@code source} is rendered animated. */
   static boolean animates(SourceInfo source, VariantSpec spec, RenderLimits limits) {
-    return source.animated() && !spec.firstFrameOnly()
+    return !spec.firstFrameOnly()
       && (spec.format() == VariantFormat.GIF || spec.format() == VariantFormat.WEBP)
-      && source.frames() <= limits.maxAnimationFrames()
-      && (long) source.frames() * spec.size() * spec.size() <= limits.maxAnimationPixels();
+      && limits.keepsAnimation(source.frames(), source.pixels(), spec.size());
   }
 
   private static void stills(BufferedImage square, List<VariantSpec> specs, Map<VariantSpec, Rendered> done)

@@ -246,7 +246,7 @@ class JavaRendererTest {
     Path file = fixture("variants/baseline.jpg");
     SourceInfo lie = new SourceInfo("image/jpeg", 10, 10, 1, 1);
     assertThrows(RenderException.class, () -> renderer.render(file, lie,
-      List.of(new VariantSpec(64, VariantFormat.PNG, false)), new RenderLimits(300 * 200 - 1, 100, 1 << 20)));
+      List.of(new VariantSpec(64, VariantFormat.PNG, false)), new RenderLimits(300 * 200 - 1, 100, 1 << 20, RenderLimits.DEFAULT.maxAnimationSourcePixels())));
   }
 
   @Test
@@ -259,7 +259,7 @@ class JavaRendererTest {
     SourceInfo info = renderer.probe(file, "image/gif");
     assertEquals(new SourceInfo("image/gif", 16, 16, 1, 1), info);
     RenderException e = assertThrows(RenderException.class, () -> renderer.render(file, info,
-      List.of(new VariantSpec(16, VariantFormat.GIF, true)), new RenderLimits(1 << 20, 100, 1 << 20)));
+      List.of(new VariantSpec(16, VariantFormat.GIF, true)), new RenderLimits(1 << 20, 100, 1 << 20, RenderLimits.DEFAULT.maxAnimationSourcePixels())));
     assertTrue(e.getMessage().contains("20000x20000"), e.getMessage());
   }
 
@@ -341,7 +341,7 @@ class JavaRendererTest {
     SourceInfo info = renderer.probe(file, "image/gif");
     // 3 frames of 64² = 12288 pixels: one pixel less is over the cap.
     List<Rendered> out = renderer.render(file, info, List.of(new VariantSpec(64, VariantFormat.GIF, false),
-      new VariantSpec(32, VariantFormat.GIF, false)), new RenderLimits(1 << 20, 100, 3 * 64 * 64 - 1));
+      new VariantSpec(32, VariantFormat.GIF, false)), new RenderLimits(1 << 20, 100, 3 * 64 * 64 - 1, RenderLimits.DEFAULT.maxAnimationSourcePixels()));
     assertFalse(out.get(0).animated());
     assertEquals(1, gifFrames(out.get(0).bytes()).size());
     assertTrue(out.get(1).animated(), "3 × 32² is under the cap");
