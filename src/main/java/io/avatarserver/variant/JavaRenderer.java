@@ -37,8 +37,9 @@ import org.w3c.dom.Node;
  *
  * <p>Bounded cost: the header is probed again here and refused beyond {@link RenderLimits} before any
  * pixel is decoded. Only the centre square is decoded, subsampled so that its side is at most twice the
- * largest target (ImageIO source region + subsampling; libwebp crop + scale), so a 4096×4096 PNG
- * rendered at 64 px decodes a 128×128 raster. The orientation is applied to that small square, then
+ * largest target, and at most {@link Geometry#MAX_DECODED} where the target allows (ImageIO source region +
+ * subsampling; libwebp crop + scale), so a 4096×4096 PNG rendered at 64 px decodes a 128×128 raster,
+ * and at 1024 px a 1024×1024 one. The orientation is applied to that small square, then
  * each size is derived from one bilinear halving chain (a 2×2 box per step) with a final bicubic step.
  *
  * <p>Animation: an animated GIF or WebP keeps its animation in a GIF or WebP variant while its frame
@@ -533,14 +534,23 @@ public final class JavaRenderer implements Renderer {
   /**
    * The centre square ({@code x}, {@code y}, {@code side}) and the subsampling {@code sub} that brings
    * it to {@code decoded} = ceil(side / sub) ≤ 2 × the largest target per side (never below the target
-   * unless the original itself is smaller).
+   * unless the original itself is smaller). Above {@link #MAX_DECODED} a side, the subsampling is raised
+   * as far as the target allows (ceil(side / sub) ≥ largest still): a 1024 px variant of a 4096×4096
+   * original decodes 1024×1024 pixels, not 2048×2048 (for a 16-bit RGBA PNG a raster of 8 MiB, not 32,
+   * and its ARGB copy 4 MiB, not 16), so that two such renders fit beside 1,000 uploads in a 64 MiB heap.
+   * Up to 512 px the 2× oversampling (a box step before the bicubic one) is kept whole.
    */
   record Geometry(int x, int y, int side, int sub, int decoded) {
+    /** The decoded side beyond which the oversampling gives way to memory. */
+    static final int MAX_DECODED = 1024;
+
     static Geometry of(SourceInfo info, int largest) {
       int side = Math.min(info.width(), info.height());
       int sub = Math.max(1, (int) Math.ceil(side / (2.0 * largest)));
-      return new Geometry((info.width() - side) / 2, (info.height() - side) / 2, side, sub,
-        (side + sub - 1) / sub);
+      if (ceilDiv(side, sub) > MAX_DECODED) {
+        sub = Math.max(sub, Math.min(ceilDiv(side, MAX_DECODED), side / largest));
+      }
+      return new Geometry((info.width() - side) / 2, (info.height() - side) / 2, side, sub, ceilDiv(side, sub));
     }
 
     /** The part of {@code frame} inside the square, in frame coordinates, and its canvas rectangle; null if none. */

@@ -221,6 +221,24 @@ class JavaRendererTest {
   }
 
   @Test
+  void aLargeVariantOfAHugeOriginalDecodesNoMoreThanItsOwnSide() throws Exception {
+    // A 4096×4096 16-bit RGBA PNG at 1024 px: a 2× oversampled decode would be a 2048×2048 raster of
+    // 32 MiB (and 16 MiB more as ARGB); two of them at once do not fit in the 64 MiB heap of the memory proof.
+    Path huge = dir.resolve("huge16.png");
+    Files.write(huge, io.avatarserver.support.WorstCaseImages.png16Interlaced(4096));
+    Rendered r = single(huge, new VariantSpec(1024, VariantFormat.PNG, false));
+    assertEquals(1024, read(r.bytes()).getWidth());
+    assertEquals(1, decoded.size());
+    assertEquals(1024, decoded.get(0).getWidth(), "decoded " + decoded.get(0).getWidth() + " px a side");
+    // Between 1024 and 2047 px no integer subsampling keeps 1024 px: the original is decoded as it is.
+    JavaRenderer.Geometry g = JavaRenderer.Geometry.of(new SourceInfo("image/png", 3000, 3000, 1, 1), 1024);
+    assertEquals(1500, g.decoded(), "3000 px: subsampled by 2, not 3 (1000 px would be below the target)");
+    assertEquals(128, JavaRenderer.Geometry.of(new SourceInfo("image/png", 4096, 4096, 1, 1), 64).decoded(),
+      "small targets keep their 2× oversampling");
+    assertEquals(1024, JavaRenderer.Geometry.of(new SourceInfo("image/png", 4096, 4096, 1, 1), 512).decoded());
+  }
+
+  @Test
   void aLargeWebpIsCroppedAndScaledByLibwebp() throws Exception {
     // 1200×1200 WebP made here from the JPEG fixture through the renderer itself.
     Path big = dir.resolve("big.webp");
