@@ -8,7 +8,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Iterator;
 import java.util.zip.CRC32;
 import java.util.zip.Deflater;
 import javax.imageio.IIOImage;
@@ -203,47 +202,46 @@ public final class WorstCaseImages {
   /** A {@code side}×{@code side} progressive JPEG without chroma subsampling: libjpeg holds every coefficient of it. */
   public static byte[] progressiveJpeg(int side) {
     BufferedImage image = pattern(side, BufferedImage.TYPE_3BYTE_BGR);
-    ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
-    try {
-      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-      try (MemoryCacheImageOutputStream out = new MemoryCacheImageOutputStream(bytes)) {
-        writer.setOutput(out);
-        ImageWriteParam param = writer.getDefaultWriteParam();
-        param.setProgressiveMode(ImageWriteParam.MODE_DEFAULT);
-        param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
-        param.setCompressionQuality(0.9f);
-        IIOMetadata meta = writer.getDefaultImageMetadata(ImageTypeSpecifier.createFromRenderedImage(image), param);
-        Node tree = meta.getAsTree("javax_imageio_jpeg_image_1.0");
-        NodeList specs = ((org.w3c.dom.Element) tree).getElementsByTagName("componentSpec");
-        for (int i = 0; i < specs.getLength(); i++) {
-          org.w3c.dom.Element spec = (org.w3c.dom.Element) specs.item(i);
-          spec.setAttribute("HsamplingFactor", "1");
-          spec.setAttribute("VsamplingFactor", "1");
-        }
-        meta.setFromTree("javax_imageio_jpeg_image_1.0", tree);
-        writer.write(null, new IIOImage(image, null, meta), param);
+    return write(ImageIO.getImageWritersByFormatName("jpeg").next(), (writer, param) -> {
+      param.setProgressiveMode(ImageWriteParam.MODE_DEFAULT);
+      param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+      param.setCompressionQuality(0.9f);
+      IIOMetadata meta = writer.getDefaultImageMetadata(ImageTypeSpecifier.createFromRenderedImage(image), param);
+      Node tree = meta.getAsTree("javax_imageio_jpeg_image_1.0");
+      NodeList specs = ((org.w3c.dom.Element) tree).getElementsByTagName("componentSpec");
+      for (int i = 0; i < specs.getLength(); i++) {
+        org.w3c.dom.Element spec = (org.w3c.dom.Element) specs.item(i);
+        spec.setAttribute("HsamplingFactor", "1");
+        spec.setAttribute("VsamplingFactor", "1");
       }
-      return bytes.toByteArray();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } finally {
-      writer.dispose();
-    }
+      meta.setFromTree("javax_imageio_jpeg_image_1.0", tree);
+      return new IIOImage(image, null, meta);
+    });
   }
 
   /** A {@code side}×{@code side} lossless WebP with alpha (VP8L: libwebp decodes the whole ARGB frame). */
   public static byte[] losslessWebp(int side) {
     BufferedImage image = pattern(side, BufferedImage.TYPE_INT_ARGB);
-    Iterator<ImageWriter> writers = ImageIO.getImageWritersByMIMEType("image/webp");
-    ImageWriter writer = writers.next();
+    return write(ImageIO.getImageWritersByMIMEType("image/webp").next(), (writer, param) -> {
+      param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+      param.setCompressionType("Lossless");
+      return new IIOImage(image, null, null);
+    });
+  }
+
+  private interface Setup {
+    IIOImage image(ImageWriter writer, ImageWriteParam param) throws IOException;
+  }
+
+  /** What {@code writer} makes of the image {@code setup} gives (after setting the parameters). */
+  private static byte[] write(ImageWriter writer, Setup setup) {
     try {
       ByteArrayOutputStream bytes = new ByteArrayOutputStream();
       try (MemoryCacheImageOutputStream out = new MemoryCacheImageOutputStream(bytes)) {
         writer.setOutput(out);
         ImageWriteParam param = writer.getDefaultWriteParam();
-        param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
-        param.setCompressionType("Lossless");
-        writer.write(null, new IIOImage(image, null, null), param);
+        IIOImage image = setup.image(writer, param);
+        writer.write(null, image, param);
       }
       return bytes.toByteArray();
     } catch (IOException e) {
