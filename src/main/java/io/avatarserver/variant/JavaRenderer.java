@@ -21,6 +21,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Semaphore;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
@@ -39,7 +40,9 @@ import org.w3c.dom.Node;
  * pixel is decoded. Only the centre square is decoded, subsampled so that its side is at most twice the
  * largest target, and at most {@link Geometry#MAX_DECODED} where the target allows (ImageIO source region +
  * subsampling; libwebp crop + scale), so a 4096×4096 PNG rendered at 64 px decodes a 128×128 raster,
- * and at 1024 px a 1024×1024 one. The orientation is applied to that small square, then
+ * and at 1024 px a 1024×1024 one. The renders in progress share a heap budget (a quarter of the
+ * maximum heap), each taking its decoded pixels × {@link #BYTES_PER_DECODED_PIXEL} of it: large renders
+ * past the budget wait for each other instead of running the heap out. The orientation is applied to that small square, then
  * each size is derived from one bilinear halving chain (a 2×2 box per step) with a final bicubic step.
  *
  * <p>Animation: an animated GIF or WebP keeps its animation in a GIF or WebP variant while its frame
@@ -62,15 +65,42 @@ public final class JavaRenderer implements Renderer {
     void decoded(BufferedImage raster);
   }
 
+  /** Bytes a decoded pixel may cost at most: a 16-bit RGBA raster (8), its ARGB copy (4) and the encoder's (4). */
+  static final int BYTES_PER_DECODED_PIXEL = 16;
+
   private final DecodeObserver observer;
+  /** The heap the renders in progress may take, in KiB: a quarter of the maximum heap (16 MiB of 64). */
+  private final Semaphore heapKib;
+  private final int budgetKib;
 
   public JavaRenderer() {
     this(raster -> {
-    });
+    }, Runtime.getRuntime().maxMemory() / 4);
   }
 
   JavaRenderer(DecodeObserver observer) {
+    this(observer, Runtime.getRuntime().maxMemory() / 4);
+  }
+
+  JavaRenderer(DecodeObserver observer, long heapBudgetBytes) {
     this.observer = observer;
+    this.budgetKib = (int) Math.max(1, Math.min(Integer.MAX_VALUE, heapBudgetBytes / 1024));
+    this.heapKib = new Semaphore(budgetKib, true);
+  }
+
+  /** The heap budget's KiB not taken by renders in progress (for tests). */
+  int availableHeapKib() {
+    return heapKib.availablePermits();
+  }
+
+  /**
+   * What a render takes of the heap budget: its decoded square at {@link #BYTES_PER_DECODED_PIXEL}, and
+   * for an animation the canvas and its per-frame copy (8 bytes a pixel more); never more than the
+   * whole budget, so a render larger than the budget runs, but alone.
+   */
+  int heapKibFor(Geometry g, boolean animating) {
+    long bytes = (long) g.decoded() * g.decoded() * (BYTES_PER_DECODED_PIXEL + (animating ? 8 : 0));
+    return (int) Math.min(budgetKib, Math.max(1, bytes / 1024));
   }
 
   @Override
@@ -100,6 +130,10 @@ public final class JavaRenderer implements Renderer {
     List<VariantSpec> order = new ArrayList<>(specs);
     order.sort(Comparator.comparingInt(VariantSpec::size).reversed());
     Map<VariantSpec, Rendered> done = new HashMap<>();
+    // Two renders of the worst originals at 1024 px do not fit beside 1,000 uploads in a 64 MiB heap
+    // (measured: the server ran out of memory); past the budget they wait for each other (worker threads).
+    int kib = heapKibFor(geometry, specs.stream().anyMatch(spec -> animates(source, spec, limits)));
+    heapKib.acquireUninterruptibly(kib);
     try {
       switch (source.mediaType()) {
         case ImageHeaders.GIF -> gif(original, source, geometry, order, limits, done);
@@ -118,6 +152,8 @@ public final class JavaRenderer implements Renderer {
         throw e;
       }
       throw new RenderException("the image cannot be decoded: " + e.getMessage(), e);
+    } finally {
+      heapKib.release(kib);
     }
     List<Rendered> result = new ArrayList<>(specs.size());
     for (VariantSpec spec : specs) {

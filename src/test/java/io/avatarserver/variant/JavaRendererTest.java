@@ -239,6 +239,22 @@ class JavaRendererTest {
   }
 
   @Test
+  void largeRendersShareAHeapBudgetAndSmallOnesLeaveRoom() throws Exception {
+    // A budget of 16 MiB (a quarter of the memory proof's 64 MiB heap), seen from inside each decode.
+    List<Integer> availableAtDecode = new ArrayList<>();
+    JavaRenderer[] budgeted = new JavaRenderer[1];
+    budgeted[0] = new JavaRenderer(raster -> availableAtDecode.add(budgeted[0].availableHeapKib()), 16L << 20);
+    Path huge = dir.resolve("huge16.png");
+    Files.write(huge, io.avatarserver.support.WorstCaseImages.png16Interlaced(4096));
+    SourceInfo info = budgeted[0].probe(huge, null);
+    budgeted[0].render(huge, info, List.of(new VariantSpec(1024, VariantFormat.PNG, false)), RenderLimits.DEFAULT);
+    budgeted[0].render(huge, info, List.of(new VariantSpec(64, VariantFormat.PNG, false)), RenderLimits.DEFAULT);
+    assertEquals(0, availableAtDecode.get(0), "1024² × 16 bytes: the whole budget, so it renders alone");
+    assertEquals(16 * 1024 - 128 * 128 * 16 / 1024, availableAtDecode.get(1), "128² × 16 bytes: 256 KiB of it");
+    assertEquals(16 * 1024, budgeted[0].availableHeapKib(), "given back");
+  }
+
+  @Test
   void aLargeWebpIsCroppedAndScaledByLibwebp() throws Exception {
     // 1200×1200 WebP made here from the JPEG fixture through the renderer itself.
     Path big = dir.resolve("big.webp");
