@@ -86,7 +86,9 @@ public final class MemoryProof {
     Files.writeString(config, "{\"http\":{\"host\":\"127.0.0.1\",\"port\":" + PORT + "},\"storage\":" + storage
       + ",\"database\":{\"url\":\"postgresql://postgres@127.0.0.1:5432/avatar_memory\"},"
       + "\"auth\":{\"jwtSecret\":\"" + SECRET + "\"},\"variants\":{\"engine\":\"" + engine + "\"}}");
-    ProcessBuilder builder = new ProcessBuilder("java", "-Xmx" + xmx, "-XX:+ExitOnOutOfMemoryError", "-jar", jar)
+    // On running out of heap: a dump in the kept directory, then the exit.
+    ProcessBuilder builder = new ProcessBuilder("java", "-Xmx" + xmx, "-XX:+HeapDumpOnOutOfMemoryError",
+      "-XX:HeapDumpPath=" + work.resolve("server.hprof"), "-XX:+ExitOnOutOfMemoryError", "-jar", jar)
       .redirectErrorStream(true).redirectOutput(work.resolve("server.log").toFile());
     builder.environment().put("AVATAR_CONFIG", config.toString());
     builder.environment().put("AVATAR_LOG_LEVEL", "WARN");
