@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
@@ -29,6 +30,7 @@ import java.util.zip.CRC32;
  * <pre>
  *   mvn -q -DskipTests package
  *   java src/load/memory/MemoryProof.java [--uploads 1000] [--size-mib 5] [--rate-kib 64] [--xmx 64m] [--jar target/avatar-server.jar]
+ *       [--backend local|s3] [--renders 2] [--engine java|vips]
  * </pre>
  *
  * Run from the project root, with PostgreSQL on 127.0.0.1:5432 (database {@code test}); it creates the
@@ -37,6 +39,20 @@ import java.util.zip.CRC32;
  * (/metrics) every half second, checks that all uploads were in flight at the same time
  * ({@code avatar_uploads_in_flight}), and prints peak heap, peak RSS, the RSS before the uploads, and the
  * per-upload overhead: (peak RSS − RSS before) ÷ uploads. Exit status 0 only when every upload got 201.
+ *
+ * <p>{@code --backend s3}: the avatars go to an object store, s3proxy over a filesystem blob store,
+ * started as a child process from {@code src/load/s3/StoreServer.java} on the test classpath (as
+ * {@code src/load/s3/bench_s3.py} does; {@code mvn -o dependency:build-classpath} must work offline).
+ *
+ * <p>{@code --renders N}: while the uploads run, N clients (one render each at a time, so N renders at
+ * once with the default {@code variants.workers} 2) keep asking for new variants of the worst originals
+ * the upload limits let in, made by {@code io.avatarserver.support.WorstCaseImages} (run {@code mvn -o
+ * test-compile} first): a 4096×4096 animated GIF of 5 frames (the most that keeps its animation under
+ * {@code variants.maxAnimationSourcePixels}), an interlaced 16-bit RGBA PNG, a progressive 4:4:4 JPEG and
+ * a lossless WebP, all 4096×4096. Each round a client re-uploads its original (a new version, so every
+ * variant is a real render) and asks for it at 1024 and 256 px as WebP and PNG. The proof then passes
+ * only when, besides the uploads, every render answered 200 with a rendered ({@code max-age=300}) image of
+ * the asked format and size, and the server is still alive ({@code -XX:+ExitOnOutOfMemoryError}).
  */
 public final class MemoryProof {
 
@@ -49,46 +65,72 @@ public final class MemoryProof {
     int rateKib = intArg(args, "--rate-kib", 64);
     String xmx = stringArg(args, "--xmx", "64m");
     String jar = stringArg(args, "--jar", "target/avatar-server.jar");
+    String backend = stringArg(args, "--backend", "local");
+    int renders = intArg(args, "--renders", 0);
+    String engine = stringArg(args, "--engine", "java");
 
     run("psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-c", "DROP DATABASE IF EXISTS avatar_memory");
     run("psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-c", "CREATE DATABASE avatar_memory");
     Path work = Files.createTempDirectory(Path.of("/var/tmp"), "avatar-memory-");
+    List<Process> children = new ArrayList<>();
+    String classpath = backend.equals("s3") || renders > 0 ? testClasspath(work) : null;
+    String storage = "{\"dataDir\":\"" + work.resolve("data") + "\"}";
+    if (backend.equals("s3")) {
+      storage = "{\"dataDir\":\"" + work.resolve("data") + "\",\"backend\":\"s3\",\"s3Endpoint\":\""
+        + startStore(work, classpath, children) + "\",\"s3Bucket\":\"" + BUCKET + "\",\"s3PathStyle\":true}";
+    } else if (!backend.equals("local")) {
+      throw new IllegalArgumentException("--backend local or s3");
+    }
     Path config = work.resolve("config.json");
-    // Default limits; only the port, the data directory, the database and the secret are set.
-    Files.writeString(config, "{\"http\":{\"host\":\"127.0.0.1\",\"port\":" + PORT + "},\"storage\":{\"dataDir\":\""
-      + work.resolve("data") + "\"},\"database\":{\"url\":\"postgresql://postgres@127.0.0.1:5432/avatar_memory\"},"
-      + "\"auth\":{\"jwtSecret\":\"" + SECRET + "\"}}");
-    ProcessBuilder builder = new ProcessBuilder("java", "-Xmx" + xmx, "-XX:+ExitOnOutOfMemoryError", "-jar", jar)
+    // Default limits; only the port, the storage, the database, the secret (and the engine) are set.
+    Files.writeString(config, "{\"http\":{\"host\":\"127.0.0.1\",\"port\":" + PORT + "},\"storage\":" + storage
+      + ",\"database\":{\"url\":\"postgresql://postgres@127.0.0.1:5432/avatar_memory\"},"
+      + "\"auth\":{\"jwtSecret\":\"" + SECRET + "\"},\"variants\":{\"engine\":\"" + engine + "\"}}");
+    // On running out of heap: a dump in the kept directory, then the exit.
+    ProcessBuilder builder = new ProcessBuilder("java", "-Xmx" + xmx, "-XX:+HeapDumpOnOutOfMemoryError",
+      "-XX:HeapDumpPath=" + work.resolve("server.hprof"), "-XX:+ExitOnOutOfMemoryError", "-jar", jar)
       .redirectErrorStream(true).redirectOutput(work.resolve("server.log").toFile());
     builder.environment().put("AVATAR_CONFIG", config.toString());
     builder.environment().put("AVATAR_LOG_LEVEL", "WARN");
+    builder.environment().put("AWS_ACCESS_KEY_ID", "memory");
+    builder.environment().put("AWS_SECRET_ACCESS_KEY", "memory-secret");
     Process server = builder.start();
     int exit = 1;
     try {
       awaitReady();
       Path tokens = work.resolve("tokens.txt");
+      int renderUsers = renders * Renders.KINDS.size();
       ProcessBuilder create = new ProcessBuilder("java", "-jar", "target/avatar-server.jar", "users", "create",
-        "--count", String.valueOf(uploads), "--tokens", tokens.toString(), "--url", "http://127.0.0.1:" + PORT)
-        .inheritIO();
+        "--count", String.valueOf(uploads + renderUsers), "--tokens", tokens.toString(), "--url",
+        "http://127.0.0.1:" + PORT).inheritIO();
       create.environment().put("AVATAR_CONFIG", config.toString());
       if (create.start().waitFor() != 0) {
         throw new IllegalStateException("users create failed");
       }
-      List<String[]> users = Files.readAllLines(tokens).stream().map(l -> l.split(" ")).toList();
+      List<String[]> all = Files.readAllLines(tokens).stream().map(l -> l.split(" ")).toList();
+      List<String[]> users = all.subList(0, uploads);
       byte[] body = png(sizeMib * 1024 * 1024);
+      Renders renderers = renders > 0 ? new Renders(worstCases(work, classpath), all.subList(uploads, all.size()), renders)
+        : null;
 
       Thread.sleep(2000);
       long rssBefore = rss(server.pid());
       Sampler sampler = new Sampler(server.pid());
       sampler.start();
       long started = System.nanoTime();
+      if (renderers != null) {
+        renderers.start();
+      }
       Result result = drive(users, body, rateKib * 1024, sampler);
+      if (renderers != null) {
+        renderers.stop();
+      }
       sampler.done = true;
       sampler.join();
       double seconds = (System.nanoTime() - started) / 1e9;
 
-      System.out.printf("%n%d uploads of %d MiB at %d KiB/s each, server -Xmx%s, default limits, PostgreSQL%n",
-        uploads, sizeMib, rateKib, xmx);
+      System.out.printf("%n%d uploads of %d MiB at %d KiB/s each, server -Xmx%s, default limits, PostgreSQL, %s backend%n",
+        uploads, sizeMib, rateKib, xmx, backend);
       System.out.printf("completed with 201: %d of %d (other answers: %s) in %.0f s%n", result.created, uploads,
         result.others, seconds);
       System.out.printf("uploads in flight at once (server gauge, peak): %.0f%n", sampler.inFlightPeak);
@@ -101,10 +143,28 @@ public final class MemoryProof {
       if (exit != 0) {
         System.out.println("FAILED: not every upload completed, or they were not all in flight at once");
       }
+      if (renderers != null) {
+        System.out.printf("worst-case originals (%s engine, %d clients): %s%n", engine, renders, renderers.originals());
+        System.out.print(renderers.report());
+        if (!renderers.passed()) {
+          System.out.println("FAILED: not every render answered 200 with a rendered image of the asked size");
+          exit = 1;
+        }
+      }
+      if (!server.isAlive()) {
+        System.out.println("FAILED: the server died (exit status " + server.exitValue() + ")");
+        exit = 1;
+      }
     } finally {
       server.destroy();
       if (!server.waitFor(60, TimeUnit.SECONDS)) {
         server.destroyForcibly(); // a server that ran out of heap may not act on SIGTERM
+      }
+      for (Process child : children) {
+        child.getOutputStream().close(); // the store stops when its input closes
+        if (!child.waitFor(30, TimeUnit.SECONDS)) {
+          child.destroyForcibly();
+        }
       }
       if (exit != 0) {
         System.out.println("kept for a look: " + work + " (server.log)");
@@ -113,6 +173,208 @@ public final class MemoryProof {
       }
     }
     System.exit(exit);
+  }
+
+  static final String BUCKET = "memory";
+
+  /** The test classpath (dependencies, then the compiled classes), as bench_s3.py gets it. */
+  static String testClasspath(Path work) throws Exception {
+    Path file = work.resolve("cp.txt");
+    run("mvn", "-q", "-o", "dependency:build-classpath", "-Dmdep.outputFile=" + file, "-Dmdep.includeScope=test");
+    return "target/test-classes:target/classes:" + Files.readString(file).strip();
+  }
+
+  /** s3proxy over a directory (src/load/s3/StoreServer.java), until its input closes: its endpoint. */
+  static String startStore(Path work, String classpath, List<Process> children) throws Exception {
+    int port = PORT + 1;
+    Path logback = work.resolve("logback.xml");
+    Files.writeString(logback, "<configuration><root level=\"WARN\"/></configuration>\n");
+    Process store = new ProcessBuilder("java", "-Xmx512m", "-Dlogback.configurationFile=" + logback, "-cp", classpath,
+      "src/load/s3/StoreServer.java", String.valueOf(port), work.resolve("store").toString(), BUCKET)
+      .redirectError(work.resolve("store.log").toFile()).start();
+    children.add(store);
+    String first = new java.io.BufferedReader(new java.io.InputStreamReader(store.getInputStream())).readLine();
+    if (!"ready".equals(first)) {
+      throw new IllegalStateException("s3proxy did not start (see " + work.resolve("store.log") + ")");
+    }
+    return "http://127.0.0.1:" + port;
+  }
+
+  /** The worst originals, written by the tests' WorstCaseImages: name → file. */
+  static List<Path> worstCases(Path work, String classpath) throws Exception {
+    Path dir = work.resolve("worst");
+    run("java", "-cp", classpath, "io.avatarserver.support.WorstCaseImages", dir.toString(), "4096", "5");
+    return Renders.KINDS.stream().map(dir::resolve).toList();
+  }
+
+  /**
+   * Clients that each, in a loop until stopped, re-upload one of their worst originals and ask for its
+   * 1024 and 256 px WebP and PNG variants, one request at a time: every answer is checked and timed.
+   */
+  static final class Renders {
+    static final List<String> KINDS = List.of("worst.gif", "worst.png", "worst.jpg", "worst.webp");
+    static final String[][] VARIANTS = {{"1024", "webp"}, {"1024", "png"}, {"256", "webp"}, {"256", "png"}};
+
+    final List<Path> files;
+    final List<String[]> users;
+    final List<Thread> threads = new ArrayList<>();
+    final List<String> failures = Collections.synchronizedList(new ArrayList<>());
+    final List<long[]> times = Collections.synchronizedList(new ArrayList<>()); // kind, size, nanos
+    final java.util.concurrent.atomic.AtomicInteger uploads = new java.util.concurrent.atomic.AtomicInteger();
+    volatile boolean stopping;
+
+    Renders(List<Path> files, List<String[]> users, int clients) {
+      this.files = files;
+      this.users = users;
+      for (int c = 0; c < clients; c++) {
+        int client = c;
+        Thread t = new Thread(() -> loop(client), "render-" + c);
+        t.setDaemon(true);
+        threads.add(t);
+      }
+    }
+
+    void start() {
+      threads.forEach(Thread::start);
+    }
+
+    void stop() throws InterruptedException {
+      stopping = true;
+      for (Thread t : threads) {
+        t.join();
+      }
+    }
+
+    String originals() throws IOException {
+      List<String> out = new ArrayList<>();
+      for (Path f : files) {
+        out.add(f.getFileName() + " " + Files.size(f) / 1024 + " KiB");
+      }
+      return String.join(", ", out);
+    }
+
+    private void loop(int client) {
+      HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      // Staggered: the clients do not start on the same kind.
+      for (int round = client; !stopping; round++) {
+        int kind = round % KINDS.size();
+        String[] user = users.get(client * KINDS.size() + kind);
+        try {
+          HttpResponse<String> put = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + PORT + "/users/"
+              + user[0] + "/avatar")).timeout(java.time.Duration.ofSeconds(300)).header("Authorization", "Bearer " + user[1])
+            .header("Content-Type", KINDS.get(kind).endsWith(".jpg") ? "image/jpeg"
+              : "image/" + KINDS.get(kind).substring(6))
+            .PUT(HttpRequest.BodyPublishers.ofFile(files.get(kind))).build(), HttpResponse.BodyHandlers.ofString());
+          if (put.statusCode() != 201 && put.statusCode() != 200) {
+            failures.add("PUT " + KINDS.get(kind) + ": " + put.statusCode() + " " + put.body());
+            continue;
+          }
+          uploads.incrementAndGet();
+          for (String[] v : VARIANTS) {
+            if (stopping) {
+              break;
+            }
+            long t0 = System.nanoTime();
+            HttpResponse<byte[]> got = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + PORT + "/users/"
+                + user[0] + "/avatar?size=" + v[0] + "&format=" + v[1])).timeout(java.time.Duration.ofSeconds(300)).build(),
+              HttpResponse.BodyHandlers.ofByteArray());
+            long nanos = System.nanoTime() - t0;
+            String problem = check(got, Integer.parseInt(v[0]), v[1]);
+            if (problem != null) {
+              failures.add(KINDS.get(kind) + " " + v[0] + " " + v[1] + ": " + problem);
+            }
+            times.add(new long[] {kind, Integer.parseInt(v[0]), nanos});
+          }
+        } catch (Exception e) {
+          failures.add(KINDS.get(kind) + ": " + e);
+          if (stopping) {
+            return;
+          }
+        }
+      }
+    }
+
+    /** Null when the answer is a rendered image of the format and size asked, else what is wrong. */
+    static String check(HttpResponse<byte[]> got, int size, String format) {
+      if (got.statusCode() != 200) {
+        return "status " + got.statusCode() + " " + new String(got.body(), StandardCharsets.UTF_8);
+      }
+      String type = got.headers().firstValue("Content-Type").orElse("");
+      String cache = got.headers().firstValue("Cache-Control").orElse("");
+      if (!type.equals("image/" + format) || !cache.equals("public, max-age=300")) {
+        return "not a rendered " + format + " (" + type + ", " + cache + ")";
+      }
+      byte[] b = got.body();
+      int[] dims = format.equals("png") ? pngSize(b) : webpSize(b);
+      if (dims == null || dims[0] != size || dims[1] != size) {
+        return "not " + size + "x" + size + " (" + (dims == null ? "unreadable" : dims[0] + "x" + dims[1]) + ")";
+      }
+      return null;
+    }
+
+    static int[] pngSize(byte[] b) {
+      if (b.length < 24 || (b[0] & 0xff) != 0x89 || b[12] != 'I' || b[13] != 'H') {
+        return null;
+      }
+      ByteBuffer bb = ByteBuffer.wrap(b);
+      return new int[] {bb.getInt(16), bb.getInt(20)};
+    }
+
+    static int[] webpSize(byte[] b) {
+      if (b.length < 30 || b[0] != 'R' || b[8] != 'W') {
+        return null;
+      }
+      String chunk = new String(b, 12, 4, StandardCharsets.US_ASCII);
+      return switch (chunk) {
+        case "VP8X" -> new int[] {1 + le(b, 24, 3), 1 + le(b, 27, 3)};
+        case "VP8 " -> new int[] {le(b, 26, 2) & 0x3fff, le(b, 28, 2) & 0x3fff};
+        case "VP8L" -> new int[] {1 + (le(b, 21, 4) & 0x3fff), 1 + (le(b, 21, 4) >>> 14 & 0x3fff)};
+        default -> null;
+      };
+    }
+
+    static int le(byte[] b, int at, int n) {
+      int v = 0;
+      for (int i = n - 1; i >= 0; i--) {
+        v = v << 8 | (b[at + i] & 0xff);
+      }
+      return v;
+    }
+
+    boolean passed() {
+      return failures.isEmpty() && !times.isEmpty();
+    }
+
+    /** Per original and size: count, median, 99th percentile and maximum latency; then the failures. */
+    String report() {
+      StringBuilder out = new StringBuilder();
+      out.append(String.format("renders: %d (%d re-uploads of the originals), failures: %d%n", times.size(),
+        uploads.get(), failures.size()));
+      for (int kind = 0; kind < KINDS.size(); kind++) {
+        for (int size : new int[] {1024, 256}) {
+          int k = kind;
+          List<Long> ms = new ArrayList<>();
+          synchronized (times) {
+            for (long[] t : times) {
+              if (t[0] == k && t[1] == size) {
+                ms.add(t[2] / 1_000_000);
+              }
+            }
+          }
+          if (ms.isEmpty()) {
+            continue;
+          }
+          Collections.sort(ms);
+          out.append(String.format("  %-10s %4d px: %3d renders, p50 %5d ms, p99 %5d ms, max %5d ms%n", KINDS.get(kind),
+            size, ms.size(), ms.get(ms.size() / 2), ms.get(Math.min(ms.size() - 1, (int) Math.ceil(ms.size() * 0.99) - 1)),
+            ms.get(ms.size() - 1)));
+        }
+      }
+      synchronized (failures) {
+        failures.stream().limit(20).forEach(f -> out.append("  ! ").append(f).append('\n'));
+      }
+      return out.toString();
+    }
   }
 
   record Result(int created, List<Integer> others) {

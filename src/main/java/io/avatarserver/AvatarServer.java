@@ -164,7 +164,8 @@ public final class AvatarServer {
     RenderPool renderPool = new RenderPool(vertx, variantSettings.workers(), variantSettings.queue());
     VariantService variants = new VariantService(vertx, storage, databases.variants(), renderer, renderPool,
       new RenderLimits(variantSettings.maxSourcePixels(), variantSettings.maxAnimationFrames(),
-        variantSettings.maxAnimationPixels()), variantSettings.sizes(), config.storage().tmpDir());
+        variantSettings.maxAnimationPixels(), variantSettings.maxAnimationSourcePixels()),
+      variantSettings.sizes(), config.storage().tmpDir());
     // Replacing or deleting an avatar takes its variants along, after the commit.
     AvatarRepository repository = cached(new VariantDroppingRepository(databases.avatars(), variants), config);
     DefaultAvatarSource defaults = new GeneratedDefaultAvatars(new DefaultAvatars(new DefaultAvatarSettings(

@@ -2,6 +2,7 @@ package io.avatarserver;
 
 import io.avatarserver.support.Bodies;
 import io.avatarserver.support.TestServer;
+import io.avatarserver.support.WorstCaseImages;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -11,6 +12,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.net.http.HttpResponse;
@@ -47,6 +49,43 @@ class VariantEnginesTest {
           assertEquals(64, image.getHeight());
         }
       }
+    }
+  }
+
+  @ParameterizedTest(name = "variants.engine = {0}")
+  @ValueSource(strings = {"java", "vips"})
+  @DisplayName("an animation keeps its frames only while frames × source pixels stay within variants.maxAnimationSourcePixels (read from the header), else the variant is the first frame")
+  void boundsTheAnimationAtTheSourceSize(String engine, Vertx vertx) throws Exception {
+    long bound = 4L * 1024 * 1024;
+    JsonObject overrides = new JsonObject().put("variants", new JsonObject().put("engine", engine)
+      .put("maxAnimationSourcePixels", bound));
+    try (TestServer server = TestServer.start(vertx, overrides)) {
+      // At the bound (4 frames of 1024×1024) it stays animated; one frame more and it is a still.
+      assertEquals(4, framesOfVariant(server, WorstCaseImages.gif(1024, 1024, 4)), "4 × 1024² = the bound");
+      assertEquals(1, framesOfVariant(server, WorstCaseImages.gif(1024, 1024, 5)), "5 × 1024² > the bound");
+    }
+    try (TestServer server = TestServer.start(vertx, new JsonObject().put("variants", new JsonObject().put("engine", engine)))) {
+      // The default (100,000,000): a 1.2 MB GIF of 100 frames of 4096×4096 (1.7 billion pixels) is within
+      // every other limit (100 frames, 100 × 64² at the target size), and is rendered as its first frame.
+      assertEquals(1, framesOfVariant(server, WorstCaseImages.gif(4096, 4096, 100)));
+    }
+  }
+
+  /** Uploads the GIF for a new user and answers how many frames its 64 px GIF variant has. */
+  private static int framesOfVariant(TestServer server, byte[] gif) throws Exception {
+    long user = server.createUser("animation");
+    assertEquals(201, server.put(user, "image/gif", gif).statusCode());
+    HttpResponse<byte[]> variant = server.send(server.request("/users/" + user + "/avatar?size=64&format=gif"));
+    assertEquals(200, variant.statusCode());
+    assertEquals("public, max-age=300", variant.headers().firstValue("Cache-Control").orElse(""),
+      "a rendered variant, not the original served as a fallback");
+    ImageReader reader = ImageIO.getImageReadersByFormatName("gif").next();
+    try {
+      reader.setInput(ImageIO.createImageInputStream(new ByteArrayInputStream(variant.body())));
+      assertEquals(64, reader.getWidth(0));
+      return reader.getNumImages(true);
+    } finally {
+      reader.dispose();
     }
   }
 }

@@ -26,9 +26,10 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
    * @param maxSourcePixels    an original with more pixels per frame is not rendered (served as is)
    * @param maxAnimationFrames an animated variant keeps at most this many frames, else its first
    * @param maxAnimationPixels … and at most this many pixels over all its frames
+   * @param maxAnimationSourcePixels … and the original at most this many over all its frames at its size
    */
   public record Variants(java.util.List<Integer> sizes, String engine, int workers, int queue, long maxSourcePixels,
-                         int maxAnimationFrames, long maxAnimationPixels) {
+                         int maxAnimationFrames, long maxAnimationPixels, long maxAnimationSourcePixels) {
     public Variants {
       if (sizes == null || sizes.isEmpty()) {
         throw new ConfigException("variants.sizes must list at least one size");
@@ -41,6 +42,7 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
       VARIANTS_MAX_SOURCE_PIXELS.require(maxSourcePixels);
       VARIANTS_MAX_ANIMATION_FRAMES.require(maxAnimationFrames);
       VARIANTS_MAX_ANIMATION_PIXELS.require(maxAnimationPixels);
+      VARIANTS_MAX_ANIMATION_SOURCE_PIXELS.require(maxAnimationSourcePixels);
     }
 
     /** Parses the text form of {@code variants.sizes} (already checked by the table). */
@@ -326,7 +328,7 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
       new Management(v.text(MANAGEMENT_HOST), v.integer(MANAGEMENT_PORT), v.text(MANAGEMENT_METRICS_TOKEN)),
       new Variants(Variants.parseSizes(v.text(VARIANTS_SIZES)), v.text(VARIANTS_ENGINE), v.integer(VARIANTS_WORKERS),
         v.integer(VARIANTS_QUEUE), v.whole(VARIANTS_MAX_SOURCE_PIXELS), v.integer(VARIANTS_MAX_ANIMATION_FRAMES),
-        v.whole(VARIANTS_MAX_ANIMATION_PIXELS)));
+        v.whole(VARIANTS_MAX_ANIMATION_PIXELS), v.whole(VARIANTS_MAX_ANIMATION_SOURCE_PIXELS)));
   }
 
   /** Typed reads of checked values: the table's ranges make every narrowing exact. */

@@ -166,7 +166,10 @@ public enum Setting {
   VARIANTS_MAX_ANIMATION_FRAMES("variants.maxAnimationFrames", Kind.whole(1, 100_000), "100",
     "an animated variant keeps its animation up to this many frames, else it is the first frame"),
   VARIANTS_MAX_ANIMATION_PIXELS("variants.maxAnimationPixels", Kind.whole(1, 1L << 40), "6553600",
-    "… and up to this many pixels over all its frames at the target size");
+    "… and up to this many pixels over all its frames at the target size"),
+  VARIANTS_MAX_ANIMATION_SOURCE_PIXELS("variants.maxAnimationSourcePixels", Kind.whole(1, 1L << 40), "100000000",
+    "… and up to this many pixels over all the original's frames at its own size (frames × width × height from"
+      + " the header: what keeping the animation decodes)");
 
   /** The JSON file's sections, in the table's order. */
   public static final List<String> SECTIONS = List.of("http", "storage", "database", "upload", "auth", "limits",

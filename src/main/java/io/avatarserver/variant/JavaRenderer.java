@@ -21,6 +21,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Semaphore;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
@@ -37,12 +38,17 @@ import org.w3c.dom.Node;
  *
  * <p>Bounded cost: the header is probed again here and refused beyond {@link RenderLimits} before any
  * pixel is decoded. Only the centre square is decoded, subsampled so that its side is at most twice the
- * largest target (ImageIO source region + subsampling; libwebp crop + scale), so a 4096×4096 PNG
- * rendered at 64 px decodes a 128×128 raster. The orientation is applied to that small square, then
+ * largest target, and at most {@link Geometry#MAX_DECODED} where the target allows (ImageIO source region +
+ * subsampling; libwebp crop + scale), so a 4096×4096 PNG rendered at 64 px decodes a 128×128 raster,
+ * and at 1024 px a 1024×1024 one. The renders in progress share a heap budget (a quarter of the
+ * maximum heap), each taking its decoded pixels × {@link #BYTES_PER_DECODED_PIXEL} of it: large renders
+ * past the budget wait for each other instead of running the heap out. The orientation is applied to that small square, then
  * each size is derived from one bilinear halving chain (a 2×2 box per step) with a final bicubic step.
  *
  * <p>Animation: an animated GIF or WebP keeps its animation in a GIF or WebP variant while its frame
- * count is at most {@code maxAnimationFrames} and frames × size² at most {@code maxAnimationPixels};
+ * count is at most {@code maxAnimationFrames}, frames × source pixels at most
+ * {@code maxAnimationSourcePixels} (LZW and VP8 cannot skip: every frame is decoded whole) and frames ×
+ * size² at most {@code maxAnimationPixels} (see {@link RenderLimits#keepsAnimation});
  * otherwise, for PNG and JPEG variants, and for {@code firstFrameOnly}, the variant is the first frame.
  * Frames are composited on the (subsampled) square canvas honouring GIF disposal methods and WebP
  * blending/disposal, and encoded one at a time: only one canvas is held, never all frames. Delays and
@@ -59,15 +65,42 @@ public final class JavaRenderer implements Renderer {
     void decoded(BufferedImage raster);
   }
 
+  /** Bytes a decoded pixel may cost at most: a 16-bit RGBA raster (8), its ARGB copy (4) and the encoder's (4). */
+  static final int BYTES_PER_DECODED_PIXEL = 16;
+
   private final DecodeObserver observer;
+  /** The heap the renders in progress may take, in KiB: a quarter of the maximum heap (16 MiB of 64). */
+  private final Semaphore heapKib;
+  private final int budgetKib;
 
   public JavaRenderer() {
     this(raster -> {
-    });
+    }, Runtime.getRuntime().maxMemory() / 4);
   }
 
   JavaRenderer(DecodeObserver observer) {
+    this(observer, Runtime.getRuntime().maxMemory() / 4);
+  }
+
+  JavaRenderer(DecodeObserver observer, long heapBudgetBytes) {
     this.observer = observer;
+    this.budgetKib = (int) Math.max(1, Math.min(Integer.MAX_VALUE, heapBudgetBytes / 1024));
+    this.heapKib = new Semaphore(budgetKib, true);
+  }
+
+  /** The heap budget's KiB not taken by renders in progress (for tests). */
+  int availableHeapKib() {
+    return heapKib.availablePermits();
+  }
+
+  /**
+   * What a render takes of the heap budget: its decoded square at {@link #BYTES_PER_DECODED_PIXEL}, and
+   * for an animation the canvas and its per-frame copy (8 bytes a pixel more); never more than the
+   * whole budget, so a render larger than the budget runs, but alone.
+   */
+  int heapKibFor(Geometry g, boolean animating) {
+    long bytes = (long) g.decoded() * g.decoded() * (BYTES_PER_DECODED_PIXEL + (animating ? 8 : 0));
+    return (int) Math.min(budgetKib, Math.max(1, bytes / 1024));
   }
 
   @Override
@@ -97,6 +130,10 @@ public final class JavaRenderer implements Renderer {
     List<VariantSpec> order = new ArrayList<>(specs);
     order.sort(Comparator.comparingInt(VariantSpec::size).reversed());
     Map<VariantSpec, Rendered> done = new HashMap<>();
+    // Two renders of the worst originals at 1024 px do not fit beside 1,000 uploads in a 64 MiB heap
+    // (measured: the server ran out of memory); past the budget they wait for each other (worker threads).
+    int kib = heapKibFor(geometry, specs.stream().anyMatch(spec -> animates(source, spec, limits)));
+    heapKib.acquireUninterruptibly(kib);
     try {
       switch (source.mediaType()) {
         case ImageHeaders.GIF -> gif(original, source, geometry, order, limits, done);
@@ -115,6 +152,8 @@ public final class JavaRenderer implements Renderer {
         throw e;
       }
       throw new RenderException("the image cannot be decoded: " + e.getMessage(), e);
+    } finally {
+      heapKib.release(kib);
     }
     List<Rendered> result = new ArrayList<>(specs.size());
     for (VariantSpec spec : specs) {
@@ -125,10 +164,9 @@ public final class JavaRenderer implements Renderer {
 
   /** Whether {@code spec} of {@code source} is rendered animated. */
   static boolean animates(SourceInfo source, VariantSpec spec, RenderLimits limits) {
-    return source.animated() && !spec.firstFrameOnly()
+    return !spec.firstFrameOnly()
       && (spec.format() == VariantFormat.GIF || spec.format() == VariantFormat.WEBP)
-      && source.frames() <= limits.maxAnimationFrames()
-      && (long) source.frames() * spec.size() * spec.size() <= limits.maxAnimationPixels();
+      && limits.keepsAnimation(source.frames(), source.pixels(), spec.size());
   }
 
   private static void stills(BufferedImage square, List<VariantSpec> specs, Map<VariantSpec, Rendered> done)
@@ -532,14 +570,23 @@ public final class JavaRenderer implements Renderer {
   /**
    * The centre square ({@code x}, {@code y}, {@code side}) and the subsampling {@code sub} that brings
    * it to {@code decoded} = ceil(side / sub) ≤ 2 × the largest target per side (never below the target
-   * unless the original itself is smaller).
+   * unless the original itself is smaller). Above {@link #MAX_DECODED} a side, the subsampling is raised
+   * as far as the target allows (ceil(side / sub) ≥ largest still): a 1024 px variant of a 4096×4096
+   * original decodes 1024×1024 pixels, not 2048×2048 (for a 16-bit RGBA PNG a raster of 8 MiB, not 32,
+   * and its ARGB copy 4 MiB, not 16), so that two such renders fit beside 1,000 uploads in a 64 MiB heap.
+   * Up to 512 px the 2× oversampling (a box step before the bicubic one) is kept whole.
    */
   record Geometry(int x, int y, int side, int sub, int decoded) {
+    /** The decoded side beyond which the oversampling gives way to memory. */
+    static final int MAX_DECODED = 1024;
+
     static Geometry of(SourceInfo info, int largest) {
       int side = Math.min(info.width(), info.height());
       int sub = Math.max(1, (int) Math.ceil(side / (2.0 * largest)));
-      return new Geometry((info.width() - side) / 2, (info.height() - side) / 2, side, sub,
-        (side + sub - 1) / sub);
+      if (ceilDiv(side, sub) > MAX_DECODED) {
+        sub = Math.max(sub, Math.min(ceilDiv(side, MAX_DECODED), side / largest));
+      }
+      return new Geometry((info.width() - side) / 2, (info.height() - side) / 2, side, sub, ceilDiv(side, sub));
     }
 
     /** The part of {@code frame} inside the square, in frame coordinates, and its canvas rectangle; null if none. */

@@ -85,6 +85,7 @@ class SettingTableTest {
     ACCESSORS.put(Setting.VARIANTS_MAX_SOURCE_PIXELS, c -> c.variants().maxSourcePixels());
     ACCESSORS.put(Setting.VARIANTS_MAX_ANIMATION_FRAMES, c -> c.variants().maxAnimationFrames());
     ACCESSORS.put(Setting.VARIANTS_MAX_ANIMATION_PIXELS, c -> c.variants().maxAnimationPixels());
+    ACCESSORS.put(Setting.VARIANTS_MAX_ANIMATION_SOURCE_PIXELS, c -> c.variants().maxAnimationSourcePixels());
   }
 
   /** The accessor's value in the table's terms: numbers as Long, the data directory as the text it was given. */

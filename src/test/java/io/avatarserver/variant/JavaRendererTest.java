@@ -221,6 +221,40 @@ class JavaRendererTest {
   }
 
   @Test
+  void aLargeVariantOfAHugeOriginalDecodesNoMoreThanItsOwnSide() throws Exception {
+    // A 4096×4096 16-bit RGBA PNG at 1024 px: a 2× oversampled decode would be a 2048×2048 raster of
+    // 32 MiB (and 16 MiB more as ARGB); two of them at once do not fit in the 64 MiB heap of the memory proof.
+    Path huge = dir.resolve("huge16.png");
+    Files.write(huge, io.avatarserver.support.WorstCaseImages.png16Interlaced(4096));
+    Rendered r = single(huge, new VariantSpec(1024, VariantFormat.PNG, false));
+    assertEquals(1024, read(r.bytes()).getWidth());
+    assertEquals(1, decoded.size());
+    assertEquals(1024, decoded.get(0).getWidth(), "decoded " + decoded.get(0).getWidth() + " px a side");
+    // Between 1024 and 2047 px no integer subsampling keeps 1024 px: the original is decoded as it is.
+    JavaRenderer.Geometry g = JavaRenderer.Geometry.of(new SourceInfo("image/png", 3000, 3000, 1, 1), 1024);
+    assertEquals(1500, g.decoded(), "3000 px: subsampled by 2, not 3 (1000 px would be below the target)");
+    assertEquals(128, JavaRenderer.Geometry.of(new SourceInfo("image/png", 4096, 4096, 1, 1), 64).decoded(),
+      "small targets keep their 2× oversampling");
+    assertEquals(1024, JavaRenderer.Geometry.of(new SourceInfo("image/png", 4096, 4096, 1, 1), 512).decoded());
+  }
+
+  @Test
+  void largeRendersShareAHeapBudgetAndSmallOnesLeaveRoom() throws Exception {
+    // A budget of 16 MiB (a quarter of the memory proof's 64 MiB heap), seen from inside each decode.
+    List<Integer> availableAtDecode = new ArrayList<>();
+    JavaRenderer[] budgeted = new JavaRenderer[1];
+    budgeted[0] = new JavaRenderer(raster -> availableAtDecode.add(budgeted[0].availableHeapKib()), 16L << 20);
+    Path huge = dir.resolve("huge16.png");
+    Files.write(huge, io.avatarserver.support.WorstCaseImages.png16Interlaced(4096));
+    SourceInfo info = budgeted[0].probe(huge, null);
+    budgeted[0].render(huge, info, List.of(new VariantSpec(1024, VariantFormat.PNG, false)), RenderLimits.DEFAULT);
+    budgeted[0].render(huge, info, List.of(new VariantSpec(64, VariantFormat.PNG, false)), RenderLimits.DEFAULT);
+    assertEquals(0, availableAtDecode.get(0), "1024² × 16 bytes: the whole budget, so it renders alone");
+    assertEquals(16 * 1024 - 128 * 128 * 16 / 1024, availableAtDecode.get(1), "128² × 16 bytes: 256 KiB of it");
+    assertEquals(16 * 1024, budgeted[0].availableHeapKib(), "given back");
+  }
+
+  @Test
   void aLargeWebpIsCroppedAndScaledByLibwebp() throws Exception {
     // 1200×1200 WebP made here from the JPEG fixture through the renderer itself.
     Path big = dir.resolve("big.webp");
@@ -246,7 +280,7 @@ class JavaRendererTest {
     Path file = fixture("variants/baseline.jpg");
     SourceInfo lie = new SourceInfo("image/jpeg", 10, 10, 1, 1);
     assertThrows(RenderException.class, () -> renderer.render(file, lie,
-      List.of(new VariantSpec(64, VariantFormat.PNG, false)), new RenderLimits(300 * 200 - 1, 100, 1 << 20)));
+      List.of(new VariantSpec(64, VariantFormat.PNG, false)), new RenderLimits(300 * 200 - 1, 100, 1 << 20, RenderLimits.DEFAULT.maxAnimationSourcePixels())));
   }
 
   @Test
@@ -259,7 +293,7 @@ class JavaRendererTest {
     SourceInfo info = renderer.probe(file, "image/gif");
     assertEquals(new SourceInfo("image/gif", 16, 16, 1, 1), info);
     RenderException e = assertThrows(RenderException.class, () -> renderer.render(file, info,
-      List.of(new VariantSpec(16, VariantFormat.GIF, true)), new RenderLimits(1 << 20, 100, 1 << 20)));
+      List.of(new VariantSpec(16, VariantFormat.GIF, true)), new RenderLimits(1 << 20, 100, 1 << 20, RenderLimits.DEFAULT.maxAnimationSourcePixels())));
     assertTrue(e.getMessage().contains("20000x20000"), e.getMessage());
   }
 
@@ -341,7 +375,7 @@ class JavaRendererTest {
     SourceInfo info = renderer.probe(file, "image/gif");
     // 3 frames of 64² = 12288 pixels: one pixel less is over the cap.
     List<Rendered> out = renderer.render(file, info, List.of(new VariantSpec(64, VariantFormat.GIF, false),
-      new VariantSpec(32, VariantFormat.GIF, false)), new RenderLimits(1 << 20, 100, 3 * 64 * 64 - 1));
+      new VariantSpec(32, VariantFormat.GIF, false)), new RenderLimits(1 << 20, 100, 3 * 64 * 64 - 1, RenderLimits.DEFAULT.maxAnimationSourcePixels()));
     assertFalse(out.get(0).animated());
     assertEquals(1, gifFrames(out.get(0).bytes()).size());
     assertTrue(out.get(1).animated(), "3 × 32² is under the cap");

@@ -36,9 +36,10 @@ import java.util.Optional;
  *       {@code crop=centre}, EXIF orientation applied, shrink-on-load for JPEG (1/2, 1/4, 1/8) and WebP,
  *       {@code fail_on=error} (a truncated or corrupt original is refused, not half-grey), into memory;
  *       the smaller sizes are resized from that square.</li>
- *   <li>Animated variants (WebP or GIF output, not {@code firstFrameOnly}, the original has at most
- *       {@link RenderLimits#maxAnimationFrames()} frames and size² × frames is at most
- *       {@link RenderLimits#maxAnimationPixels()}): all frames are loaded, the centre square of each
+ *   <li>Animated variants (WebP or GIF output, not {@code firstFrameOnly}, and
+ *       {@link RenderLimits#keepsAnimation}: at most {@link RenderLimits#maxAnimationFrames()} frames,
+ *       frames × source pixels at most {@link RenderLimits#maxAnimationSourcePixels()}, size² × frames
+ *       at most {@link RenderLimits#maxAnimationPixels()}): all frames are loaded, the centre square of each
  *       frame is cut out and the strip of squares is resized to the largest animated size (delays and
  *       loop count kept); smaller animated sizes are resized from it. When the largest still variant is
  *       no larger, the stills are the first frame of that same decode. Otherwise the first frame.</li>
@@ -149,12 +150,10 @@ public final class VipsRenderer implements Renderer {
   }
 
   private static boolean keepsAnimation(Header h, VariantSpec spec, RenderLimits limits) {
-    return h.frames > 1
-      && !spec.firstFrameOnly()
+    return !spec.firstFrameOnly()
       && (spec.format() == VariantFormat.WEBP || spec.format() == VariantFormat.GIF)
       && h.orientation == 1
-      && h.frames <= limits.maxAnimationFrames()
-      && (long) spec.size() * spec.size() * h.frames <= limits.maxAnimationPixels();
+      && limits.keepsAnimation(h.frames, (long) h.width * h.pageHeight, spec.size());
   }
 
   // --- reading ---------------------------------------------------------------------------------

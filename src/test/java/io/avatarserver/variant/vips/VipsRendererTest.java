@@ -205,7 +205,7 @@ class VipsRendererTest {
     }
     // The same file under a cap of 120 frames keeps them all.
     Rendered all = render(own("frames-120.gif"), List.of(new VariantSpec(16, VariantFormat.GIF, false)),
-      new RenderLimits(RenderLimits.DEFAULT.maxSourcePixels(), 120, 16L * 16 * 120)).get(0);
+      new RenderLimits(RenderLimits.DEFAULT.maxSourcePixels(), 120, 16L * 16 * 120, RenderLimits.DEFAULT.maxAnimationSourcePixels())).get(0);
     assertTrue(all.animated());
     assertEquals(120, decode(all.bytes()).pages());
   }
@@ -213,8 +213,8 @@ class VipsRendererTest {
   @Test
   void animationOverThePixelCapIsTheFirstFrame() throws Exception {
     long exact = 40L * 40 * 5;
-    RenderLimits under = new RenderLimits(RenderLimits.DEFAULT.maxSourcePixels(), 100, exact);
-    RenderLimits over = new RenderLimits(RenderLimits.DEFAULT.maxSourcePixels(), 100, exact - 1);
+    RenderLimits under = new RenderLimits(RenderLimits.DEFAULT.maxSourcePixels(), 100, exact, RenderLimits.DEFAULT.maxAnimationSourcePixels());
+    RenderLimits over = new RenderLimits(RenderLimits.DEFAULT.maxSourcePixels(), 100, exact - 1, RenderLimits.DEFAULT.maxAnimationSourcePixels());
     VariantSpec spec = new VariantSpec(40, VariantFormat.WEBP, false);
     assertTrue(render(own("animated.webp"), List.of(spec), under).get(0).animated());
     Rendered still = render(own("animated.webp"), List.of(spec), over).get(0);
@@ -240,9 +240,9 @@ class VipsRendererTest {
     Path large = fixture("images/large-1200.jpg");
     SourceInfo lie = new SourceInfo("image/jpeg", 10, 10, 1, 1);
     assertThrows(RenderException.class, () -> renderer.render(large, lie,
-      List.of(new VariantSpec(64, VariantFormat.PNG, false)), new RenderLimits(1200L * 1200 - 1, 100, 1000)));
+      List.of(new VariantSpec(64, VariantFormat.PNG, false)), new RenderLimits(1200L * 1200 - 1, 100, 1000, RenderLimits.DEFAULT.maxAnimationSourcePixels())));
     assertEquals(1, renderer.render(large, lie, List.of(new VariantSpec(64, VariantFormat.PNG, false)),
-      new RenderLimits(1200L * 1200, 100, 1000)).size());
+      new RenderLimits(1200L * 1200, 100, 1000, RenderLimits.DEFAULT.maxAnimationSourcePixels())).size());
   }
 
   @ParameterizedTest
