@@ -186,6 +186,30 @@ class ObjectStoreOutageTest extends ServerTestBase {
     assertArrayEquals(Images.stored(second), server.get("/users/" + user + "/avatar").body());
   }
 
+  @Test
+  @DisplayName("A store slower than http.idleTimeoutSeconds: the upload still gets its 201; the idle timeout never cuts a"
+    + " connection whose request was read and whose answer the server owes")
+  void slowStoreOutlastsTheIdleTimeout(Vertx vertx) throws Exception {
+    long user = server.createUser("slow-store");
+    byte[] body = Bodies.fixture("images/avatar-256.jpg");
+    try (TcpProxy relay = new TcpProxy(new java.net.InetSocketAddress("127.0.0.1", java.net.URI.create(store.endpoint()).getPort()));
+         TestServer viaRelay = server.sibling(vertx, new JsonObject()
+           .put("http", new JsonObject().put("idleTimeoutSeconds", 1))
+           .put("storage", new JsonObject().put("s3Endpoint", "http://127.0.0.1:" + relay.port())
+             .put("s3AttemptTimeoutMillis", 10_000).put("s3ApiTimeoutMillis", 20_000)))) {
+      relay.hold();
+      java.util.concurrent.CompletableFuture<HttpResponse<byte[]>> upload =
+        java.util.concurrent.CompletableFuture.supplyAsync(() -> viaRelay.put(user, "image/jpeg", body));
+      // The body is in and the PUT to the store waits: well past the idle timeout.
+      Thread.sleep(3_000);
+      assertFalse(upload.isDone(), () -> "answered while the store was held: " + upload.join().statusCode());
+      relay.release();
+      HttpResponse<byte[]> answer = upload.get(60, java.util.concurrent.TimeUnit.SECONDS);
+      assertEquals(201, answer.statusCode(), () -> new String(answer.body()));
+    }
+    assertArrayEquals(Images.stored(body), server.get("/users/" + user + "/avatar").body());
+  }
+
   private static JsonObject info(long user) {
     HttpResponse<byte[]> response = server.get("/users/" + user + "/avatar/info");
     assertEquals(200, response.statusCode());

@@ -161,16 +161,17 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
    * @param maxAttempts         tries of one call, the first included
    * @param apiTimeoutMillis    longest time of one call, all tries included
    * @param attemptTimeoutMillis longest time of one try
+   * @param maxPuts             PUTs in flight at once; more wait for one to finish
    * @param presignSeconds      a GET answers 302 to a URL signed for this long; 0 = streamed through
    */
   public record S3(String endpoint, String region, String bucket, String prefix, boolean pathStyle, String checksum,
-                   int maxAttempts, long apiTimeoutMillis, long attemptTimeoutMillis, long presignSeconds) {
+                   int maxAttempts, long apiTimeoutMillis, long attemptTimeoutMillis, int maxPuts, long presignSeconds) {
     public static final S3 DEFAULTS = new S3((String) STORAGE_S3_ENDPOINT.defaultValue(),
       (String) STORAGE_S3_REGION.defaultValue(), (String) STORAGE_S3_BUCKET.defaultValue(),
       (String) STORAGE_S3_PREFIX.defaultValue(), (Boolean) STORAGE_S3_PATH_STYLE.defaultValue(),
       (String) STORAGE_S3_CHECKSUM.defaultValue(), Math.toIntExact((Long) STORAGE_S3_MAX_ATTEMPTS.defaultValue()),
       (Long) STORAGE_S3_API_TIMEOUT_MILLIS.defaultValue(), (Long) STORAGE_S3_ATTEMPT_TIMEOUT_MILLIS.defaultValue(),
-      (Long) STORAGE_S3_PRESIGN_SECONDS.defaultValue());
+      Math.toIntExact((Long) STORAGE_S3_MAX_PUTS.defaultValue()), (Long) STORAGE_S3_PRESIGN_SECONDS.defaultValue());
 
     public S3 {
       endpoint = endpoint == null ? "" : endpoint.trim();
@@ -183,6 +184,7 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
       STORAGE_S3_MAX_ATTEMPTS.require(maxAttempts);
       STORAGE_S3_API_TIMEOUT_MILLIS.require(apiTimeoutMillis);
       STORAGE_S3_ATTEMPT_TIMEOUT_MILLIS.require(attemptTimeoutMillis);
+      STORAGE_S3_MAX_PUTS.require(maxPuts);
       STORAGE_S3_PRESIGN_SECONDS.require(presignSeconds);
     }
   }
@@ -314,7 +316,7 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
         new S3(v.text(STORAGE_S3_ENDPOINT), v.text(STORAGE_S3_REGION), v.text(STORAGE_S3_BUCKET),
           v.text(STORAGE_S3_PREFIX), v.flag(STORAGE_S3_PATH_STYLE), v.text(STORAGE_S3_CHECKSUM),
           v.integer(STORAGE_S3_MAX_ATTEMPTS), v.whole(STORAGE_S3_API_TIMEOUT_MILLIS),
-          v.whole(STORAGE_S3_ATTEMPT_TIMEOUT_MILLIS), v.whole(STORAGE_S3_PRESIGN_SECONDS))),
+          v.whole(STORAGE_S3_ATTEMPT_TIMEOUT_MILLIS), v.integer(STORAGE_S3_MAX_PUTS), v.whole(STORAGE_S3_PRESIGN_SECONDS))),
       new Database(v.text(DATABASE_URL), v.integer(DATABASE_POOL_SIZE), v.integer(DATABASE_CACHE_SECONDS),
         v.integer(DATABASE_CACHE_ENTRIES)),
       new Upload(v.whole(UPLOAD_MAX_BYTES), v.integer(UPLOAD_MIN_BYTES), v.integer(UPLOAD_MULTIPART_OVERHEAD),

@@ -26,7 +26,8 @@ public enum Setting {
   HTTP_INSTANCES("http.instances", Kind.whole(0, 1024), "0",
     "event-loop verticles; 0 = one per processor"),
   HTTP_IDLE_TIMEOUT_SECONDS("http.idleTimeoutSeconds", Kind.whole(0, 86_400), "30",
-    "close a connection idle this long (its upload is discarded); 0 = never"),
+    "close a connection idle this long (its upload is discarded); not counted while the server owes the answer"
+      + " to a request read to its end; 0 = never"),
   HTTP_MAX_HEADER_BYTES("http.maxHeaderBytes", Kind.whole(1024, 1 << 20), "8192",
     "largest request head (request line and headers); beyond → 431"),
   HTTP_MAX_HEADERS("http.maxHeaders", Kind.whole(8, 10_000), "64",
@@ -76,6 +77,9 @@ public enum Setting {
     "longest time of one call to the store, all tries included; beyond, uploads answer 503"),
   STORAGE_S3_ATTEMPT_TIMEOUT_MILLIS("storage.s3AttemptTimeoutMillis", Kind.whole(100, 600_000), "10000",
     "longest time of one try"),
+  STORAGE_S3_MAX_PUTS("storage.s3MaxPuts", Kind.whole(1, 1024), "16",
+    "PUTs to the store in flight at once; more wait, their bytes on the staging disk, not the heap (each PUT"
+      + " holds up to 256 KiB of heap while it sends)"),
   STORAGE_S3_PRESIGN_SECONDS("storage.s3PresignSeconds", Kind.whole(0, 604_800), "0",
     "answer a GET with 302 to a URL of the store signed for this long; 0 = stream the bytes through the server"),
 

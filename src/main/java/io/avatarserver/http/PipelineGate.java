@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.impl.Http1xServerConnection;
@@ -124,6 +125,21 @@ final class PipelineGate extends ChannelDuplexHandler {
     if (!held.isEmpty()) {
       ctx.channel().config().setAutoRead(false);
     }
+  }
+
+  /**
+   * The idle timeout ({@code http.idleTimeoutSeconds}) is for clients that stop sending or reading, not
+   * for a server that owes an answer: between a request's end and its response's, the wait is the
+   * server's own (a PUT queued for the object store or under way, a commit, a render), each bounded by
+   * its own timeouts, and the connection is not idle. Vert.x would close it, the finished upload lost;
+   * here the idle event is dropped then. Before the request's end and after the response's, it passes.
+   */
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+    if (event instanceof IdleStateEvent && closed()) {
+      return;
+    }
+    ctx.fireUserEventTriggered(event);
   }
 
   @Override

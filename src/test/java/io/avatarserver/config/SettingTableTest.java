@@ -50,6 +50,7 @@ class SettingTableTest {
     ACCESSORS.put(Setting.STORAGE_S3_MAX_ATTEMPTS, c -> c.storage().s3().maxAttempts());
     ACCESSORS.put(Setting.STORAGE_S3_API_TIMEOUT_MILLIS, c -> c.storage().s3().apiTimeoutMillis());
     ACCESSORS.put(Setting.STORAGE_S3_ATTEMPT_TIMEOUT_MILLIS, c -> c.storage().s3().attemptTimeoutMillis());
+    ACCESSORS.put(Setting.STORAGE_S3_MAX_PUTS, c -> c.storage().s3().maxPuts());
     ACCESSORS.put(Setting.STORAGE_S3_PRESIGN_SECONDS, c -> c.storage().s3().presignSeconds());
     ACCESSORS.put(Setting.DATABASE_URL, c -> c.database().url());
     ACCESSORS.put(Setting.DATABASE_POOL_SIZE, c -> c.database().poolSize());

@@ -84,6 +84,7 @@ public final class S3Storage implements AvatarStorage {
   private final String prefix;
   private final Duration presign;
   private final LocalDirectoryStorage staging;
+  private final PutPermits puts;
   private volatile long downUntilNanos;
 
   S3Storage(Vertx vertx, S3AsyncClient client, S3Presigner presigner, EventLoopGroup eventLoops,
@@ -97,6 +98,7 @@ public final class S3Storage implements AvatarStorage {
     this.prefix = config.prefix();
     this.presign = Duration.ofSeconds(config.presignSeconds());
     this.staging = staging;
+    this.puts = new PutPermits(config.maxPuts());
   }
 
   /** The object store of {@code config}, uploads staged in {@code tmpDir}. Credentials: the default AWS chain. */
@@ -223,14 +225,24 @@ public final class S3Storage implements AvatarStorage {
   Future<Void> putObject(String key, Path file, long length, String contentType, String sha256Hex) {
     Context context = vertx.getOrCreateContext();
     String checksum = Base64.getEncoder().encodeToString(HexFormat.of().parseHex(sha256Hex));
-    return call(context, () -> client.putObject(b -> b.bucket(bucket).key(objectName(key))
+    return puts.run(context, () -> call(context, () -> client.putObject(b -> b.bucket(bucket).key(objectName(key))
           .contentLength(length)
           .contentType(contentType)
           .cacheControl(CACHE_CONTROL)
           .checksumSHA256(checksum)
           .ifNoneMatch("*"),
-        AsyncRequestBody.fromFile(file)))
+        AsyncRequestBody.fromFile(file))))
       .<Void>mapEmpty().recover(err -> Future.failedFuture(translate("store", key, err)));
+  }
+
+  /** PUTs to the store in flight now. */
+  int putsInFlight() {
+    return puts.inFlight();
+  }
+
+  /** PUTs waiting for a permit now (storage.s3MaxPuts). */
+  int putsWaiting() {
+    return puts.waiting();
   }
 
   @Override

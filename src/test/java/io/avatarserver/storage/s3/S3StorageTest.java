@@ -55,7 +55,7 @@ class S3StorageTest {
     bucket = s3.newBucket();
     tmp = data.resolve("tmp");
     ServerConfig.S3 config = new ServerConfig.S3(s3.endpoint(), "us-east-1", bucket, PREFIX, true, "when_supported",
-      2, 5000, 2000, 0);
+      2, 5000, 2000, 16, 0);
     storage = S3Storage.create(vertx, config, tmp);
     storage.init().await();
   }
@@ -79,6 +79,42 @@ class S3StorageTest {
   }
 
   @Test
+  @DisplayName("storage.s3MaxPuts 1: twelve uploads finishing at once are PUT one after another, and all are stored")
+  void putsWaitForAPermit(Vertx vertx, @TempDir Path other) {
+    ServerConfig.S3 config = new ServerConfig.S3(s3.endpoint(), "us-east-1", bucket, PREFIX, true, "when_supported",
+      2, 30_000, 10_000, 1, 0);
+    S3Storage one = S3Storage.create(vertx, config, other.resolve("tmp"));
+    try {
+      one.init().await();
+      List<StagedObject> staged = new java.util.ArrayList<>();
+      List<byte[]> bodies = new java.util.ArrayList<>();
+      for (int i = 0; i < 12; i++) {
+        byte[] bytes = random(200_000 + i);
+        StagedObject object = one.stage(50 + i).await();
+        object.write(Buffer.buffer(bytes)).await();
+        object.end().await();
+        staged.add(object);
+        bodies.add(bytes);
+      }
+      List<io.vertx.core.Future<String>> published = new java.util.ArrayList<>();
+      for (int i = 0; i < staged.size(); i++) {
+        published.add(staged.get(i).publish("png", sha256(bodies.get(i))));
+      }
+      assertEquals(1, one.putsInFlight());
+      assertEquals(11, one.putsWaiting());
+      for (int i = 0; i < published.size(); i++) {
+        assertArrayEquals(bodies.get(i), Files.readAllBytes(s3.file(bucket, PREFIX + published.get(i).await())));
+      }
+      assertEquals(0, one.putsInFlight());
+      assertEquals(12, s3.keys(bucket).size());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } finally {
+      one.close().await();
+    }
+  }
+
+  @Test
   @DisplayName("The store verifies the SHA-256 sent with the PUT: a wrong one is refused, nothing is stored, nothing left staged")
   void wrongChecksumIsRefused() {
     byte[] bytes = random(10_000);
@@ -97,7 +133,7 @@ class S3StorageTest {
   @DisplayName("With storage.s3Checksum when_required (stores that refuse the SDK's own checksums) the SHA-256 is still sent and verified")
   void checksumWhenRequired(Vertx vertx, @TempDir Path other) throws Exception {
     ServerConfig.S3 config = new ServerConfig.S3(s3.endpoint(), "us-east-1", bucket, "", true, "when_required",
-      2, 5000, 2000, 0);
+      2, 5000, 2000, 16, 0);
     S3Storage required = S3Storage.create(vertx, config, other.resolve("tmp"));
     try {
       required.init().await();
@@ -145,7 +181,7 @@ class S3StorageTest {
   void slowReaderIsBounded(Vertx vertx, @TempDir Path other) throws Exception {
     // Timeouts for a 48 MiB PUT on a busy machine (the others' 2 s try is for small objects).
     ServerConfig.S3 config = new ServerConfig.S3(s3.endpoint(), "us-east-1", bucket, PREFIX, true, "when_supported",
-      2, 120_000, 60_000, 0);
+      2, 120_000, 60_000, 16, 0);
     storage.close().await();
     storage = S3Storage.create(vertx, config, other.resolve("tmp"));
     storage.init().await();
@@ -223,7 +259,7 @@ class S3StorageTest {
   @DisplayName("The s3 backend without a bucket refuses to start, in one line naming the setting")
   void bucketRequired(Vertx vertx, @TempDir Path other) {
     ServerConfig.S3 config = new ServerConfig.S3(s3.endpoint(), "us-east-1", "", "", true, "when_supported", 2, 5000,
-      2000, 0);
+      2000, 16, 0);
     io.avatarserver.config.ConfigException refused = assertThrows(io.avatarserver.config.ConfigException.class,
       () -> S3Storage.create(vertx, config, other));
     assertTrue(refused.getMessage().contains("storage.s3Bucket"), refused.getMessage());
