@@ -102,9 +102,21 @@ final class AvatarHandler {
       return Future.failedFuture(Problem.RANGE_NOT_SATISFIABLE.exception(
         "The avatar has " + size + " bytes; the requested range starts beyond them"));
     }
-    HttpServerResponse response = headers(ctx, avatar).putHeader(HttpHeaders.ACCEPT_RANGES, "bytes");
     long offset = range.whole() ? 0 : range.start();
     long length = range.whole() ? size : range.length();
+    if (length < size && content instanceof StoredContent.Streamed whole && whole.part() != null) {
+      // The store reads the range alone: a range at the end of a large object does not pull the object
+      // through from its first byte (nothing of the whole was requested yet: it starts paused).
+      whole.close();
+      return whole.part().open(offset, length).compose(part -> transfer(ctx, avatar, range, size, part, offset, length));
+    }
+    return transfer(ctx, avatar, range, size, content, offset, length);
+  }
+
+  /** Sends {@code length} bytes from {@code offset} of the object, from {@code content}: the object, or just those bytes. */
+  private static Future<Void> transfer(RoutingContext ctx, Avatar avatar, ByteRange range, long size, StoredContent content,
+                                       long offset, long length) {
+    HttpServerResponse response = headers(ctx, avatar).putHeader(HttpHeaders.ACCEPT_RANGES, "bytes");
     if (!range.whole()) {
       response.setStatusCode(206).putHeader(HttpHeaders.CONTENT_RANGE, range.contentRange(size));
     }
@@ -115,7 +127,9 @@ final class AvatarHandler {
     } else {
       StoredContent.Streamed streamed = (StoredContent.Streamed) content;
       response.putHeader(HttpHeaders.CONTENT_LENGTH, String.valueOf(length));
-      sent = (range.whole() ? streamed.stream() : new RangeReadStream(streamed.stream(), offset, length)).pipeTo(response);
+      // The whole object is cut to the range here; a part opened on its own is the range already.
+      boolean cut = streamed.length() == size && length < size;
+      sent = (cut ? new RangeReadStream(streamed.stream(), offset, length) : streamed.stream()).pipeTo(response);
     }
     return sent.onComplete(ar -> content.close());
   }

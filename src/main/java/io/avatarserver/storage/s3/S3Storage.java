@@ -257,13 +257,22 @@ public final class S3Storage implements AvatarStorage {
       }
       return Future.succeededFuture(new StoredContent.Redirect(uri));
     }
+    return get(key, null).map(content -> content);
+  }
+
+  /**
+   * A streamed GET of {@code key}, whole ({@code range} null) or of the HTTP byte range {@code range}
+   * ({@code bytes=a-b}); the whole object's content can open a part of itself the same way.
+   */
+  private Future<StoredContent.Streamed> get(String key, String range) {
     Context context = vertx.getOrCreateContext();
     PublisherReadStream stream = new PublisherReadStream(context);
-    return call(context, () -> client.getObject(b -> b.bucket(bucket).key(objectName(key)),
+    return call(context, () -> client.getObject(b -> b.bucket(bucket).key(objectName(key)).range(range),
         AsyncResponseTransformer.toPublisher()))
-      .<StoredContent>map(response -> {
+      .map(response -> {
         response.subscribe(stream);
-        return new StoredContent.Streamed(stream, response.response().contentLength(), stream::close);
+        return new StoredContent.Streamed(stream, response.response().contentLength(), stream::close,
+          range != null ? null : (offset, length) -> get(key, "bytes=" + offset + "-" + (offset + length - 1)));
       })
       .recover(err -> Future.failedFuture(unwrap(err) instanceof NoSuchKeyException
         ? new ObjectMissingException(key) : translate("read", key, err)));

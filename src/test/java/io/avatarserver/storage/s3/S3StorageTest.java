@@ -33,6 +33,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -112,6 +113,24 @@ class S3StorageTest {
     } finally {
       one.close().await();
     }
+  }
+
+  @Test
+  @DisplayName("A byte range of an opened object is read from the store alone: the tail of 3 MB costs its own bytes, not the object's")
+  void partReadsTheRangeAlone() {
+    byte[] bytes = random(3_000_000);
+    String key = publish(storage, 43, bytes, sha256(bytes));
+    StoredContent.Streamed whole = (StoredContent.Streamed) storage.open(key).await();
+    assertEquals(bytes.length, whole.length());
+    whole.close();
+    StoredContent.Streamed tail = whole.part().open(bytes.length - 1000, 1000).await();
+    assertEquals(1000, tail.length());
+    PublisherReadStream stream = (PublisherReadStream) tail.stream();
+    assertArrayEquals(java.util.Arrays.copyOfRange(bytes, bytes.length - 1000, bytes.length), read(tail));
+    assertEquals(1000, stream.received(), "the store sent the range, not the object");
+    StoredContent.Streamed middle = whole.part().open(1_000_000, 65_537).await();
+    assertArrayEquals(java.util.Arrays.copyOfRange(bytes, 1_000_000, 1_065_537), read(middle));
+    assertNull(middle.part(), "a part opens no parts of its own");
   }
 
   @Test
