@@ -87,7 +87,7 @@ class VipsMemoryTest {
   }
 
   /**
-   * 200 renders (and refusals) leave no VipsObject and no pixel buffer behind (exact counts), and native
+   * 200 renders (and refusals) leave no VipsObject and no pixel buffer behind (no more than before them), and native
    * memory does not grow with them: the bytes malloc has handed out and not got back (glibc's
    * {@code mallinfo2}, all arenas; the Java heap is not malloc'd) grow by less over the second 100
    * renders than one leaked output buffer or image per render would add (40+ MB). The first 100 absorb
@@ -114,9 +114,12 @@ class VipsMemoryTest {
     System.out.println("after 200 renders: " + vips.liveObjects() + " live objects (" + objects + " before), "
       + vips.trackedMemory() + " bytes tracked, malloc'd +" + ((malloc1 - malloc0) >> 10)
       + " KiB over the first 100, +" + ((malloc2 - malloc1) >> 10) + " KiB over the second 100");
-    assertEquals(objects, vips.liveObjects(), "VipsObjects left alive");
-    assertEquals(memory, vips.trackedMemory(), "pixel memory left allocated");
-    assertEquals(allocations, vips.trackedAllocations(), "pixel buffers left allocated");
+    // No more than before: a snapshot may catch libvips still releasing what the warm-up renders held
+    // (seen once in CI: 119,904 bytes tracked before, 0 after); a leak only ever adds.
+    assertTrue(vips.liveObjects() <= objects, "VipsObjects left alive: " + vips.liveObjects() + ", before " + objects);
+    assertTrue(vips.trackedMemory() <= memory, "pixel memory left allocated: " + vips.trackedMemory() + ", before " + memory);
+    assertTrue(vips.trackedAllocations() <= allocations,
+      "pixel buffers left allocated: " + vips.trackedAllocations() + ", before " + allocations);
     assertTrue(malloc2 - malloc1 < 16L << 20, "native memory grew by " + ((malloc2 - malloc1) >> 20)
       + " MB over 100 renders");
   }
