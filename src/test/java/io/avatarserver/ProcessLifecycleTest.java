@@ -263,9 +263,9 @@ class ProcessLifecycleTest {
 
     // A restarts on its data directory with the sweep's grace at zero (B is idle): its start empties its
     // own staging, and its sweep, elected through the database, deletes what A's death left in the bucket.
-    ServerProcess restarted = start(dataDir.resolve("a"), s3, url, 30,
-      new HashMap<>(Map.of("AVATAR_SWEEP_GRACE_SECONDS", "0", "AWS_ACCESS_KEY_ID", TestS3.ACCESS_KEY,
-        "AWS_SECRET_ACCESS_KEY", TestS3.SECRET_KEY)));
+    Map<String, String> sweepAtOnce = new HashMap<>(credentials);
+    sweepAtOnce.put("AVATAR_SWEEP_GRACE_SECONDS", "0");
+    ServerProcess restarted = start(dataDir.resolve("a"), s3, url, 30, sweepAtOnce);
     assertFalse(restarted.awaitLine(Pattern.compile("sweep removed"), Duration.ofSeconds(60)).isEmpty(), "no sweep ran");
     assertEquals(List.of(), files(dataDir.resolve("a").resolve("tmp")), "A's temporary files survived its restart");
 

@@ -108,12 +108,12 @@ final class AvatarHandler {
       // The store reads the range alone: a range at the end of a large object does not pull the object
       // through from its first byte (nothing of the whole was requested yet: it starts paused).
       whole.close();
-      return whole.part().open(offset, length).compose(part -> transfer(ctx, avatar, range, size, part, offset, length));
+      return whole.part().open(offset, length).compose(part -> transfer(ctx, avatar, range, size, part, 0, length));
     }
     return transfer(ctx, avatar, range, size, content, offset, length);
   }
 
-  /** Sends {@code length} bytes from {@code offset} of the object, from {@code content}: the object, or just those bytes. */
+  /** Sends the {@code range} of the object: {@code length} bytes from {@code offset} of {@code content} (the object, or a part of it). */
   private static Future<Void> transfer(RoutingContext ctx, Avatar avatar, ByteRange range, long size, StoredContent content,
                                        long offset, long length) {
     HttpServerResponse response = headers(ctx, avatar).putHeader(HttpHeaders.ACCEPT_RANGES, "bytes");
@@ -127,9 +127,7 @@ final class AvatarHandler {
     } else {
       StoredContent.Streamed streamed = (StoredContent.Streamed) content;
       response.putHeader(HttpHeaders.CONTENT_LENGTH, String.valueOf(length));
-      // The whole object is cut to the range here; a part opened on its own is the range already.
-      boolean cut = streamed.length() == size && length < size;
-      sent = (cut ? new RangeReadStream(streamed.stream(), offset, length) : streamed.stream()).pipeTo(response);
+      sent = (range.whole() ? streamed.stream() : new RangeReadStream(streamed.stream(), offset, length)).pipeTo(response);
     }
     return sent.onComplete(ar -> content.close());
   }

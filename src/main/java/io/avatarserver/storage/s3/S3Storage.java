@@ -257,7 +257,7 @@ public final class S3Storage implements AvatarStorage {
       }
       return Future.succeededFuture(new StoredContent.Redirect(uri));
     }
-    return get(key, null).map(content -> content);
+    return get(key, null).map(StoredContent.class::cast);
   }
 
   /**
