@@ -149,8 +149,15 @@ public final class LocalStagedObject implements StagedObject {
       }
       return null;
     }, false));
-    return closed.recover(err -> Future.failedFuture(StorageFailures.translate(err)))
-      .onSuccess(v -> durable = true);
+    // Marked durable in the chain, not by a listener beside it: whoever sees the returned future
+    // complete (an await on another thread too) then sees the object durable.
+    return closed.transform(ar -> {
+      if (ar.failed()) {
+        return Future.failedFuture(StorageFailures.translate(ar.cause()));
+      }
+      durable = true;
+      return Future.succeededFuture();
+    });
   }
 
   @Override

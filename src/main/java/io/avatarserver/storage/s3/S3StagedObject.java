@@ -43,7 +43,11 @@ final class S3StagedObject implements StagedObject {
 
   @Override
   public Future<Void> end() {
-    return file.end(false).onSuccess(v -> durable = true);
+    // In the chain, not a listener beside it (see LocalStagedObject.end).
+    return file.end(false).map(v -> {
+      durable = true;
+      return null;
+    });
   }
 
   @Override
