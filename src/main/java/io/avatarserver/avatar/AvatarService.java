@@ -77,7 +77,17 @@ public final class AvatarService {
    * as an error, counted) when the current row's object does not exist.
    */
   public Future<AvatarContent> open(Avatar avatar) {
-    return storage.open(avatar.storageKey())
+    return open(avatar, 0, avatar.size());
+  }
+
+  /**
+   * As {@link #open(Avatar)}, for the {@code length} bytes from {@code offset} of {@code avatar}: a
+   * backend that reads a range alone opens only those ({@link AvatarStorage#open(String, long, long)}).
+   * When the row is read again, the new avatar (whose size may differ) is opened whole.
+   */
+  public Future<AvatarContent> open(Avatar avatar, long offset, long length) {
+    boolean whole = offset == 0 && length == avatar.size();
+    return (whole ? storage.open(avatar.storageKey()) : storage.open(avatar.storageKey(), offset, length))
       .map(content -> new AvatarContent(avatar, content))
       .recover(err -> {
         if (!(err instanceof ObjectMissingException)) {

@@ -29,6 +29,16 @@ public interface AvatarStorage {
    */
   Future<StoredContent> open(String key);
 
+  /**
+   * Opens the stored object {@code key} for reading at least its {@code length} bytes from
+   * {@code offset} (a byte range within it): a backend that can read a range alone (an object store)
+   * opens that range only, as a {@link StoredContent.Streamed} whose offset says where it starts; the
+   * others open the whole object. Fails as {@link #open(String)}.
+   */
+  default Future<StoredContent> open(String key, long offset, long length) {
+    return open(key);
+  }
+
   /** Those of {@code keys} (a bounded page) that name no stored object; for the recovery sweep. */
   Future<List<String>> absent(List<String> keys);
 

@@ -1,6 +1,5 @@
 package io.avatarserver.avatar;
 
-import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.streams.ReadStream;
 
@@ -33,26 +32,20 @@ public sealed interface StoredContent permits StoredContent.LocalFile, StoredCon
   }
 
   /**
-   * The bytes as a paused stream of {@code length} bytes; {@code release} is what closing runs. With
-   * {@code part} (may be null), a byte range of the same object can be opened on its own, so that a
-   * range request does not read the object from its first byte.
+   * The bytes as a paused stream: {@code length} bytes of the object from its byte {@code offset} (0 when
+   * opened whole; more when a backend read a range alone); {@code release} is what closing runs.
    */
-  record Streamed(ReadStream<Buffer> stream, long length, Runnable release, Part part) implements StoredContent {
+  record Streamed(ReadStream<Buffer> stream, long offset, long length, Runnable release) implements StoredContent {
 
+    /** The whole object, {@code length} bytes, as a stream. */
     public Streamed(ReadStream<Buffer> stream, long length, Runnable release) {
-      this(stream, length, release, null);
+      this(stream, 0, length, release);
     }
 
     @Override
     public void close() {
       release.run();
     }
-  }
-
-  /** Opens {@code length} bytes from {@code offset} of an object already opened whole. */
-  @FunctionalInterface
-  interface Part {
-    Future<Streamed> open(long offset, long length);
   }
 
   /**

@@ -43,7 +43,14 @@ final class AvatarHandler {
           return headers(ctx, avatar).putHeader(HttpHeaders.CONTENT_LENGTH, String.valueOf(avatar.size()))
             .putHeader(HttpHeaders.ACCEPT_RANGES, "bytes").end();
         }
-        return avatars.open(avatar).compose(opened -> send(ctx, opened));
+        // The range is decided on the row (its size) before anything is opened: an unsatisfiable one
+        // opens nothing, and a backend that reads a range alone is asked for that range only.
+        ByteRange range = range(request, avatar, avatar.size());
+        if (range.unsatisfiable()) {
+          return unsatisfiable(ctx, avatar.size());
+        }
+        return (range.whole() ? avatars.open(avatar) : avatars.open(avatar, range.start(), range.length()))
+          .compose(opened -> send(ctx, opened));
       })
       .onFailure(ctx::fail);
   }
@@ -94,26 +101,26 @@ final class AvatarHandler {
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
         .end();
     }
-    long size = content.length();
+    // The row served may be another than the one the range was decided on (replaced meanwhile, then
+    // opened whole): decided again on the row served.
+    long size = avatar.size();
     ByteRange range = range(ctx.request(), avatar, size);
     if (range.unsatisfiable()) {
       content.close();
-      ctx.response().putHeader(HttpHeaders.CONTENT_RANGE, "bytes */" + size);
-      return Future.failedFuture(Problem.RANGE_NOT_SATISFIABLE.exception(
-        "The avatar has " + size + " bytes; the requested range starts beyond them"));
+      return unsatisfiable(ctx, size);
     }
     long offset = range.whole() ? 0 : range.start();
     long length = range.whole() ? size : range.length();
-    if (length < size && content instanceof StoredContent.Streamed whole && whole.part() != null) {
-      // The store reads the range alone: a range at the end of a large object does not pull the object
-      // through from its first byte (nothing of the whole was requested yet: it starts paused).
-      whole.close();
-      return whole.part().open(offset, length).compose(part -> transfer(ctx, avatar, range, size, part, 0, length));
-    }
     return transfer(ctx, avatar, range, size, content, offset, length);
   }
 
-  /** Sends the {@code range} of the object: {@code length} bytes from {@code offset} of {@code content} (the object, or a part of it). */
+  private static Future<Void> unsatisfiable(RoutingContext ctx, long size) {
+    ctx.response().putHeader(HttpHeaders.CONTENT_RANGE, "bytes */" + size);
+    return Future.failedFuture(Problem.RANGE_NOT_SATISFIABLE.exception(
+      "The avatar has " + size + " bytes; the requested range starts beyond them"));
+  }
+
+  /** Sends the {@code range} of the object: its {@code length} bytes from {@code offset}, out of {@code content}. */
   private static Future<Void> transfer(RoutingContext ctx, Avatar avatar, ByteRange range, long size, StoredContent content,
                                        long offset, long length) {
     HttpServerResponse response = headers(ctx, avatar).putHeader(HttpHeaders.ACCEPT_RANGES, "bytes");
@@ -125,9 +132,12 @@ final class AvatarHandler {
       // Zero copy: Netty transfers from the channel; sendFile does not close it, close() does.
       sent = response.sendFile(file.channel(), offset, length);
     } else {
+      // The stream starts at the object's byte streamed.offset() (a range the store read alone) or 0.
       StoredContent.Streamed streamed = (StoredContent.Streamed) content;
+      long skip = offset - streamed.offset();
       response.putHeader(HttpHeaders.CONTENT_LENGTH, String.valueOf(length));
-      sent = (range.whole() ? streamed.stream() : new RangeReadStream(streamed.stream(), offset, length)).pipeTo(response);
+      sent = (skip == 0 && length == streamed.length() ? streamed.stream()
+        : new RangeReadStream(streamed.stream(), skip, length)).pipeTo(response);
     }
     return sent.onComplete(ar -> content.close());
   }

@@ -25,6 +25,8 @@ public final class TcpProxy implements AutoCloseable {
   private boolean held;
   private int port;
 
+  private final java.util.concurrent.atomic.AtomicLong fromUpstream = new java.util.concurrent.atomic.AtomicLong();
+
   public TcpProxy(InetSocketAddress upstream) {
     this.upstream = upstream;
     restore();
@@ -87,21 +89,29 @@ public final class TcpProxy implements AutoCloseable {
         }
         sockets.add(client);
         sockets.add(server);
-        pump(client, server);
-        pump(server, client);
+        pump(client, server, false);
+        pump(server, client, true);
       } catch (IOException closed) {
         return;
       }
     }
   }
 
-  private void pump(Socket from, Socket to) {
+  /** Bytes relayed from the upstream server to its clients so far. */
+  public long bytesFromUpstream() {
+    return fromUpstream.get();
+  }
+
+  private void pump(Socket from, Socket to, boolean download) {
     Thread thread = new Thread(() -> {
       byte[] buffer = new byte[16 * 1024];
       try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
         for (int n; (n = in.read(buffer)) > 0; ) {
           awaitRelease();
           out.write(buffer, 0, n);
+          if (download) {
+            fromUpstream.addAndGet(n);
+          }
         }
       } catch (IOException | InterruptedException ignored) {
         // One side closed: close both below.

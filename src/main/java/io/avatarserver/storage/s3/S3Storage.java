@@ -23,6 +23,7 @@ import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
+import software.amazon.awssdk.identity.spi.AwsCredentialsIdentity;
 import software.amazon.awssdk.http.nio.netty.SdkEventLoopGroup;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.Epoll;
@@ -45,6 +46,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -57,7 +59,7 @@ import java.util.function.Function;
  * then stored by one PUT of the file with its length, its SHA-256 for the store to verify and
  * {@code If-None-Match: *}, so that no object is ever overwritten. Keys are
  * {@code avatars/{userId}/{uuid}.{ext}}, the object's name being {@code prefix} and the key.
- * GETs stream the object with backpressure ({@link PublisherReadStream}) or, with {@code presignSeconds},
+ * GETs stream the object with backpressure ({@link S3Http}) or, with {@code presignSeconds},
  * answer a redirect to a presigned URL. When the store fails for reasons of its own (unreachable,
  * too slow, 5xx), it is taken as down for {@link #RETRY_AFTER_SECONDS}: uploads are refused with
  * {@code STORAGE_UNAVAILABLE} before their body is read, until that time passed or a health check
@@ -85,6 +87,10 @@ public final class S3Storage implements AvatarStorage {
   private final Duration presign;
   private final LocalDirectoryStorage staging;
   private final PutPermits puts;
+  private final S3Http http;
+  /** The credentials the data path signs with, resolved on a worker (at init, then every minute). */
+  private volatile AwsCredentialsIdentity signing;
+  private long refreshTimer = -1;
   private volatile long downUntilNanos;
 
   S3Storage(Vertx vertx, S3AsyncClient client, S3Presigner presigner, EventLoopGroup eventLoops,
@@ -99,6 +105,31 @@ public final class S3Storage implements AvatarStorage {
     this.presign = Duration.ofSeconds(config.presignSeconds());
     this.staging = staging;
     this.puts = new PutPermits(config.maxPuts());
+    this.http = new S3Http(vertx, config, this::signingCredentials);
+  }
+
+  private AwsCredentialsIdentity signingCredentials() {
+    AwsCredentialsIdentity current = signing;
+    if (current == null) {
+      throw new IllegalStateException("no AWS credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the default chain)");
+    }
+    return current;
+  }
+
+  /**
+   * Takes the chain's current credentials, on a worker: the chain may read files or ask an instance
+   * metadata service, and refreshes expiring ones itself ahead of time; this copies what it holds.
+   */
+  private Future<Void> refreshCredentials() {
+    return vertx.executeBlocking(() -> {
+      try {
+        signing = credentials.resolveCredentials();
+      } catch (RuntimeException e) {
+        LOG.warn("no AWS credentials found (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the default chain): {}",
+          e.getMessage());
+      }
+      return null;
+    }, false);
   }
 
   /** The object store of {@code config}, uploads staged in {@code tmpDir}. Credentials: the default AWS chain. */
@@ -159,15 +190,10 @@ public final class S3Storage implements AvatarStorage {
    */
   public Future<Void> init() {
     Context context = vertx.getOrCreateContext();
-    return staging.init().compose(v -> vertx.executeBlocking(() -> {
-      try {
-        credentials.resolveCredentials();
-      } catch (RuntimeException e) {
-        LOG.warn("no AWS credentials found (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the default chain): {}",
-          e.getMessage());
-      }
-      return client.headBucket(b -> b.bucket(bucket));
-    }, false)).compose(head -> Future.fromCompletionStage(head, context).transform(answer -> {
+    return staging.init().compose(v -> refreshCredentials()).compose(v -> {
+      refreshTimer = vertx.setPeriodic(60_000, id -> refreshCredentials());
+      return vertx.executeBlocking(() -> client.headBucket(b -> b.bucket(bucket)), false);
+    }).compose(head -> Future.fromCompletionStage(head, context).transform(answer -> {
       // The start waits for the store's first answer (bounded by the SDK's attempts and timeouts), so
       // that no upload is let in before the store is known: down at start, it is reported by
       // /health/ready, not a reason to refuse to start, and uploads are refused before their body
@@ -181,13 +207,14 @@ public final class S3Storage implements AvatarStorage {
 
   /** Releases the client's connections and threads; on a worker, as closing waits for its event loops. */
   public Future<Void> close() {
-    return vertx.executeBlocking(() -> {
+    vertx.cancelTimer(refreshTimer);
+    return http.close().transform(ignored -> vertx.executeBlocking(() -> {
       client.close();
       presigner.close();
       credentials.close();
       eventLoops.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();
       return null;
-    }, false);
+    }, false));
   }
 
   /** The object's name in the bucket. */
@@ -217,22 +244,16 @@ public final class S3Storage implements AvatarStorage {
 
   /**
    * One conditional PUT of {@code file} ({@code length} bytes) as {@code key}; never replaces an object.
-   * The SDK hashes nothing itself: the SHA-256 is given, and its async signer sends the body as
-   * {@code UNSIGNED-PAYLOAD} (over plain HTTP too). It reads the file in its default chunks of 16 KiB
-   * and its Netty client asks for up to 16 of them while the connection is writable: at most 256 KiB of
-   * the file on the heap per PUT (larger chunks were measured no faster, and would raise that bound).
+   * Its SHA-256 is given (the store verifies it), and the request is signed with {@code UNSIGNED-PAYLOAD}:
+   * nothing here hashes the body again. Sent by the data path ({@link S3Http}), the file piped from disk.
    */
   Future<Void> putObject(String key, Path file, long length, String contentType, String sha256Hex) {
     Context context = vertx.getOrCreateContext();
     String checksum = Base64.getEncoder().encodeToString(HexFormat.of().parseHex(sha256Hex));
-    return puts.run(context, () -> call(context, () -> client.putObject(b -> b.bucket(bucket).key(objectName(key))
-          .contentLength(length)
-          .contentType(contentType)
-          .cacheControl(CACHE_CONTROL)
-          .checksumSHA256(checksum)
-          .ifNoneMatch("*"),
-        AsyncRequestBody.fromFile(file))))
-      .<Void>mapEmpty().recover(err -> Future.failedFuture(translate("store", key, err)));
+    Map<String, String> headers = Map.of("Content-Type", contentType, "Cache-Control", CACHE_CONTROL,
+      "x-amz-checksum-sha256", checksum, "If-None-Match", "*");
+    return puts.run(context, () -> http.put(objectName(key), file, length, headers))
+      .recover(err -> Future.failedFuture(translate("store", key, err)));
   }
 
   /** PUTs to the store in flight now. */
@@ -247,7 +268,14 @@ public final class S3Storage implements AvatarStorage {
 
   @Override
   public Future<StoredContent> open(String key) {
+    return open(key, 0, -1);
+  }
+
+  /** The whole object ({@code length} -1) or its {@code length} bytes from {@code offset}: a ranged GET. */
+  @Override
+  public Future<StoredContent> open(String key, long offset, long length) {
     if (!presign.isZero()) {
+      // The client asks the store for its range itself.
       URI uri;
       try {
         uri = presigner.presignGetObject(p -> p.signatureDuration(presign)
@@ -257,25 +285,10 @@ public final class S3Storage implements AvatarStorage {
       }
       return Future.succeededFuture(new StoredContent.Redirect(uri));
     }
-    return get(key, null).map(StoredContent.class::cast);
-  }
-
-  /**
-   * A streamed GET of {@code key}, whole ({@code range} null) or of the HTTP byte range {@code range}
-   * ({@code bytes=a-b}); the whole object's content can open a part of itself the same way.
-   */
-  private Future<StoredContent.Streamed> get(String key, String range) {
-    Context context = vertx.getOrCreateContext();
-    PublisherReadStream stream = new PublisherReadStream(context);
-    return call(context, () -> client.getObject(b -> b.bucket(bucket).key(objectName(key)).range(range),
-        AsyncResponseTransformer.toPublisher()))
-      .map(response -> {
-        response.subscribe(stream);
-        return new StoredContent.Streamed(stream, response.response().contentLength(), stream::close,
-          range != null ? null : (offset, length) -> get(key, "bytes=" + offset + "-" + (offset + length - 1)));
-      })
-      .recover(err -> Future.failedFuture(unwrap(err) instanceof NoSuchKeyException
-        ? new ObjectMissingException(key) : translate("read", key, err)));
+    String range = length < 0 ? null : "bytes=" + offset + "-" + (offset + length - 1);
+    return http.get(objectName(key), range)
+      .<StoredContent>map(body -> new StoredContent.Streamed(body, range == null ? 0 : offset, body.length(), body::close))
+      .recover(err -> Future.failedFuture(isNotFound(err) ? new ObjectMissingException(key) : translate("read", key, err)));
   }
 
   @Override
@@ -420,9 +433,10 @@ public final class S3Storage implements AvatarStorage {
     if (cause instanceof ObjectMissingException || cause instanceof io.avatarserver.avatar.AvatarException) {
       return cause;
     }
-    boolean storeFault = !(cause instanceof S3Exception s3) || s3.statusCode() >= 500 || s3.statusCode() == 403
-      || s3.statusCode() == 0;
-    if (storeFault && cause instanceof SdkException) {
+    // The SDK's calls fail with its exceptions, the data path's with S3Http.StoreException; status 0: no answer.
+    int status = cause instanceof S3Exception s3 ? s3.statusCode() : cause instanceof S3Http.StoreException e ? e.status : 0;
+    boolean fromStore = cause instanceof SdkException || cause instanceof S3Http.StoreException;
+    if (fromStore && (status == 0 || status >= 500 || status == 403)) {
       if (downUntilNanos == 0) {
         LOG.warn("object store failed ({} {}): {}; uploads refused for {} s", what, key, describe(cause),
           RETRY_AFTER_SECONDS);
@@ -441,7 +455,8 @@ public final class S3Storage implements AvatarStorage {
 
   private static boolean isNotFound(Throwable failure) {
     Throwable cause = unwrap(failure);
-    return cause instanceof NoSuchKeyException || cause instanceof S3Exception s3 && s3.statusCode() == 404;
+    return cause instanceof NoSuchKeyException || cause instanceof S3Exception s3 && s3.statusCode() == 404
+      || cause instanceof S3Http.StoreException e && e.status == 404;
   }
 
   static Throwable unwrap(Throwable failure) {
@@ -456,6 +471,9 @@ public final class S3Storage implements AvatarStorage {
   private static String describe(Throwable failure) {
     if (failure instanceof S3Exception s3) {
       return s3.statusCode() + " " + (s3.awsErrorDetails() != null ? s3.awsErrorDetails().errorCode() : "");
+    }
+    if (failure instanceof S3Http.StoreException) {
+      return failure.getMessage();
     }
     if (failure instanceof SdkClientException) {
       String message = failure.getMessage();

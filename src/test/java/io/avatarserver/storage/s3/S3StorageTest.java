@@ -7,11 +7,13 @@ import io.avatarserver.avatar.ObjectMissingException;
 import io.avatarserver.avatar.StagedObject;
 import io.avatarserver.avatar.StoredContent;
 import io.avatarserver.config.ServerConfig;
+import io.avatarserver.support.TcpProxy;
 import io.avatarserver.support.TestS3;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.streams.ReadStream;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -44,6 +46,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class S3StorageTest {
 
   private static final String PREFIX = "tenant/";
+  /**
+   * More than two loopback sockets' kernel buffers can hold (the proxy's send side and this client's
+   * receive side, at most 4 + 6 MiB with Linux's default autotuning limits) and far less than the object.
+   */
+  private static final long LOOPBACK_BUFFERS = 14L << 20;
 
   private TestS3 s3;
   private String bucket;
@@ -116,21 +123,33 @@ class S3StorageTest {
   }
 
   @Test
-  @DisplayName("A byte range of an opened object is read from the store alone: the tail of 3 MB costs its own bytes, not the object's")
-  void partReadsTheRangeAlone() {
+  @DisplayName("A byte range is read from the store alone: the tail of 3 MB costs its own bytes, not the object's")
+  void partReadsTheRangeAlone(Vertx vertx, @TempDir Path other) {
     byte[] bytes = random(3_000_000);
     String key = publish(storage, 43, bytes, sha256(bytes));
-    StoredContent.Streamed whole = (StoredContent.Streamed) storage.open(key).await();
-    assertEquals(bytes.length, whole.length());
-    whole.close();
-    StoredContent.Streamed tail = whole.part().open(bytes.length - 1000, 1000).await();
-    assertEquals(1000, tail.length());
-    PublisherReadStream stream = (PublisherReadStream) tail.stream();
-    assertArrayEquals(java.util.Arrays.copyOfRange(bytes, bytes.length - 1000, bytes.length), read(tail));
-    assertEquals(1000, stream.received(), "the store sent the range, not the object");
-    StoredContent.Streamed middle = whole.part().open(1_000_000, 65_537).await();
-    assertArrayEquals(java.util.Arrays.copyOfRange(bytes, 1_000_000, 1_065_537), read(middle));
-    assertNull(middle.part(), "a part opens no parts of its own");
+    try (TcpProxy proxy = new TcpProxy(new java.net.InetSocketAddress("127.0.0.1", java.net.URI.create(s3.endpoint()).getPort()))) {
+      S3Storage through = S3Storage.create(vertx, new ServerConfig.S3("http://127.0.0.1:" + proxy.port(), "us-east-1",
+        bucket, PREFIX, true, "when_supported", 2, 5000, 2000, 16, 0), other.resolve("tmp"));
+      through.init().await();
+      try {
+        StoredContent.Streamed whole = (StoredContent.Streamed) through.open(key).await();
+        assertEquals(0, whole.offset());
+        assertEquals(bytes.length, whole.length());
+        assertArrayEquals(bytes, read(whole));
+        long before = proxy.bytesFromUpstream();
+        StoredContent.Streamed tail = (StoredContent.Streamed) through.open(key, bytes.length - 1000, 1000).await();
+        assertEquals(bytes.length - 1000, tail.offset());
+        assertEquals(1000, tail.length());
+        assertArrayEquals(java.util.Arrays.copyOfRange(bytes, bytes.length - 1000, bytes.length), read(tail));
+        long sent = proxy.bytesFromUpstream() - before;
+        assertTrue(sent < 1000 + 2000, "the store sent the range and its head, not the object: " + sent + " bytes");
+        StoredContent.Streamed middle = (StoredContent.Streamed) through.open(key, 1_000_000, 65_537).await();
+        assertEquals(1_000_000, middle.offset());
+        assertArrayEquals(java.util.Arrays.copyOfRange(bytes, 1_000_000, 1_065_537), read(middle));
+      } finally {
+        through.close().await();
+      }
+    }
   }
 
   @Test
@@ -196,60 +215,69 @@ class S3StorageTest {
   }
 
   @Test
-  @DisplayName("A slow reader of a large object: paused, or taking one buffer at a time, it never has more than the window taken from the store and not yet read")
+  @DisplayName("A slow reader of a large object: paused, or taking one buffer at a time, it makes the store wait; the object does not pile up on this side")
   void slowReaderIsBounded(Vertx vertx, @TempDir Path other) throws Exception {
     // Timeouts for a 48 MiB PUT on a busy machine (the others' 2 s try is for small objects).
-    ServerConfig.S3 config = new ServerConfig.S3(s3.endpoint(), "us-east-1", bucket, PREFIX, true, "when_supported",
+    ServerConfig.S3 direct = new ServerConfig.S3(s3.endpoint(), "us-east-1", bucket, PREFIX, true, "when_supported",
       2, 120_000, 60_000, 16, 0);
     storage.close().await();
-    storage = S3Storage.create(vertx, config, other.resolve("tmp"));
+    storage = S3Storage.create(vertx, direct, other.resolve("tmp"));
     storage.init().await();
     byte[] big = random(48 << 20);
     Path file = Files.write(Files.createDirectories(tmp).resolve("big"), big);
     storage.putObject("avatars/9/big.png", file, big.length, "image/png", sha256(big)).await();
     Files.delete(file);
 
-    // Opened from an event loop, as the HTTP layer does.
-    Promise<StoredContent> opened = Promise.promise();
-    vertx.runOnContext(v -> storage.open("avatars/9/big.png").onComplete(opened));
-    StoredContent.Streamed content = (StoredContent.Streamed) opened.future().await();
-    PublisherReadStream stream = (PublisherReadStream) content.stream();
-    assertEquals(big.length, content.length());
+    // Read through a proxy that counts what the store sent.
+    try (TcpProxy proxy = new TcpProxy(new java.net.InetSocketAddress("127.0.0.1", java.net.URI.create(s3.endpoint()).getPort()))) {
+      S3Storage through = S3Storage.create(vertx, new ServerConfig.S3("http://127.0.0.1:" + proxy.port(), "us-east-1",
+        bucket, PREFIX, true, "when_supported", 2, 120_000, 60_000, 16, 0), other.resolve("tmp2"));
+      through.init().await();
+      try {
+        // Opened from an event loop, as the HTTP layer does.
+        Promise<StoredContent> opened = Promise.promise();
+        vertx.runOnContext(v -> through.open("avatars/9/big.png").onComplete(opened));
+        StoredContent.Streamed content = (StoredContent.Streamed) opened.future().await();
+        ReadStream<Buffer> stream = content.stream();
+        assertEquals(big.length, content.length());
 
-    ByteArrayOutputStream got = new ByteArrayOutputStream();
-    Promise<Void> ended = Promise.promise();
-    AtomicLong handed = new AtomicLong();
-    vertx.runOnContext(v -> {
-      stream.handler(chunk -> {
-        handed.addAndGet(chunk.length());
-        got.writeBytes(chunk.getBytes());
-      });
-      stream.endHandler(ended::complete);
-      stream.exceptionHandler(ended::fail);
-      stream.fetch(1);
-    });
-    // The reader took one buffer and stopped: give the store every chance to push more.
-    long received = 0;
-    for (int i = 0; i < 50; i++) {
-      Thread.sleep(20);
-      received = onContext(vertx, stream::received);
-    }
-    assertTrue(received <= PublisherReadStream.WINDOW_BYTES,
-      "a paused reader of a 48 MiB object had " + received + " bytes taken from the store");
-    // Then one buffer at a time, slowly: what was taken and not yet read stays within the window.
-    for (int i = 0; i < 40; i++) {
-      vertx.runOnContext(v -> stream.fetch(1));
-      Thread.sleep(10);
-      long ahead = onContext(vertx, () -> stream.received() - handed.get());
-      assertTrue(ahead <= PublisherReadStream.WINDOW_BYTES, "taken and not yet read: " + ahead + " bytes");
-    }
-    received = onContext(vertx, stream::received);
-    assertTrue(received < big.length / 4, "received " + received);
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        Promise<Void> ended = Promise.promise();
+        AtomicLong handed = new AtomicLong();
+        vertx.runOnContext(v -> {
+          stream.handler(chunk -> {
+            handed.addAndGet(chunk.length());
+            got.writeBytes(chunk.getBytes());
+          });
+          stream.endHandler(ended::complete);
+          stream.exceptionHandler(ended::fail);
+          stream.fetch(1);
+        });
+        // The reader took one buffer and stopped: give the store every chance to push more. What it
+        // could send is what the sockets' kernel buffers and the client's small queue hold, not 48 MiB.
+        long sent = 0;
+        for (int i = 0; i < 50; i++) {
+          Thread.sleep(20);
+          sent = proxy.bytesFromUpstream();
+        }
+        assertTrue(sent < LOOPBACK_BUFFERS, "a paused reader of a 48 MiB object had " + sent + " bytes sent by the store");
+        // Then one buffer at a time, slowly: the store stays that close ahead of the reader.
+        for (int i = 0; i < 40; i++) {
+          vertx.runOnContext(v -> stream.fetch(1));
+          Thread.sleep(10);
+          long ahead = proxy.bytesFromUpstream() - handed.get();
+          assertTrue(ahead < LOOPBACK_BUFFERS, "sent by the store and not yet read: " + ahead + " bytes");
+        }
+        assertTrue(proxy.bytesFromUpstream() < big.length / 3, "sent " + proxy.bytesFromUpstream());
 
-    vertx.runOnContext(v -> stream.resume());
-    ended.future().await();
-    assertArrayEquals(big, got.toByteArray());
-    content.close();
+        vertx.runOnContext(v -> stream.resume());
+        ended.future().await();
+        assertArrayEquals(big, got.toByteArray());
+        content.close();
+      } finally {
+        through.close().await();
+      }
+    }
   }
 
   @Test
@@ -282,12 +310,6 @@ class S3StorageTest {
     io.avatarserver.config.ConfigException refused = assertThrows(io.avatarserver.config.ConfigException.class,
       () -> S3Storage.create(vertx, config, other));
     assertTrue(refused.getMessage().contains("storage.s3Bucket"), refused.getMessage());
-  }
-
-  private static <T> T onContext(Vertx vertx, java.util.function.Supplier<T> value) {
-    Promise<T> promise = Promise.promise();
-    vertx.runOnContext(v -> promise.complete(value.get()));
-    return promise.future().await();
   }
 
   private List<Path> staged() {
