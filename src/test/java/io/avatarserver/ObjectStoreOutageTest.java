@@ -187,6 +187,32 @@ class ObjectStoreOutageTest extends ServerTestBase {
   }
 
   @Test
+  @DisplayName("A store that stops in the middle of a GET's body: the client's response is cut (its connection closed)"
+    + " after s3AttemptTimeoutMillis, not left hanging; the next GET is whole")
+  void storeStopsMidBody(Vertx vertx) throws Exception {
+    long user = server.createUser("stalling-store");
+    byte[] body = Bodies.png(3_000_000, 11);
+    assertEquals(201, server.put(user, "image/png", body).statusCode());
+    try (TcpProxy relay = new TcpProxy(new java.net.InetSocketAddress("127.0.0.1", java.net.URI.create(store.endpoint()).getPort()));
+         TestServer viaRelay = server.sibling(vertx, new JsonObject().put("storage",
+           new JsonObject().put("s3Endpoint", "http://127.0.0.1:" + relay.port())))) {
+      relay.holdAfter(1_000_000);
+      java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+      java.net.http.HttpRequest request = viaRelay.request("/users/" + user + "/avatar")
+        .timeout(Duration.ofSeconds(60)).GET().build();
+      // The head and a third of the body arrive; then nothing: after the 2 s of an attempt, the server
+      // gives up on the store and closes the connection (the body cannot be finished, nor turned into a
+      // problem: its 200 is sent). Without that it would wait for the store for ever (the idle timeout
+      // does not cut a response the server owes).
+      java.io.IOException cut = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+        () -> client.send(request, HttpResponse.BodyHandlers.ofByteArray()));
+      assertFalse(cut instanceof java.net.http.HttpTimeoutException, "the response was left hanging: " + cut);
+      relay.release();
+      assertArrayEquals(body, viaRelay.get("/users/" + user + "/avatar").body());
+    }
+  }
+
+  @Test
   @DisplayName("A store slower than http.idleTimeoutSeconds: the upload still gets its 201; the idle timeout never cuts a"
     + " connection whose request was read and whose answer the server owes")
   void slowStoreOutlastsTheIdleTimeout(Vertx vertx) throws Exception {

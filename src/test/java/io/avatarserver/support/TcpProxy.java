@@ -26,6 +26,7 @@ public final class TcpProxy implements AutoCloseable {
   private int port;
 
   private final java.util.concurrent.atomic.AtomicLong fromUpstream = new java.util.concurrent.atomic.AtomicLong();
+  private volatile long holdAt = Long.MAX_VALUE;
 
   public TcpProxy(InetSocketAddress upstream) {
     this.upstream = upstream;
@@ -64,9 +65,18 @@ public final class TcpProxy implements AutoCloseable {
     held = true;
   }
 
+  /**
+   * Holds ({@link #hold()}) once {@code bytes} more have been relayed from the upstream server: a server
+   * that stops in the middle of an answer.
+   */
+  public synchronized void holdAfter(long bytes) {
+    holdAt = fromUpstream.get() + bytes;
+  }
+
   /** Relays what waited, and everything after it. */
   public synchronized void release() {
     held = false;
+    holdAt = Long.MAX_VALUE;
     notifyAll();
   }
 
@@ -109,8 +119,8 @@ public final class TcpProxy implements AutoCloseable {
         for (int n; (n = in.read(buffer)) > 0; ) {
           awaitRelease();
           out.write(buffer, 0, n);
-          if (download) {
-            fromUpstream.addAndGet(n);
+          if (download && fromUpstream.addAndGet(n) >= holdAt) {
+            hold();
           }
         }
       } catch (IOException | InterruptedException ignored) {
