@@ -40,8 +40,10 @@ import java.util.function.Supplier;
  * response itself, streamed on with Vert.x's own backpressure; a PUT's body is the staged file, piped from
  * an {@link AsyncFile}. No thread hand-off, no copy of the bytes and no reactive-streams adapter stand
  * between the store's connection and the client's, which is where the SDK's async client spent most of a
- * GET (its own event loops, a publisher per body, a copy per chunk). The SDK still makes the calls that
- * carry no avatar bytes (bucket checks, listings, HEADs, deletes) and signs: {@link AwsV4HttpSigner}.
+ * GET (its own event loops, a publisher per body, a copy per chunk), and where its per-call pipeline
+ * (endpoint rules, interceptors) cost more than a small object's bytes. DELETEs, one per replaced avatar,
+ * go this way too. The SDK still makes the calls off the upload and read paths (bucket checks, listings,
+ * the sweep's HEADs) and signs: {@link AwsV4HttpSigner}.
  *
  * <p>Each call is tried up to {@code s3MaxAttempts} times within {@code s3ApiTimeoutMillis}, when it
  * failed for the store's reasons (no connection, a reset, no answer within {@code s3AttemptTimeoutMillis},
@@ -154,15 +156,28 @@ final class S3Http {
           body.setReadBufferSize(64 * 1024);
           return send(request, body, length).eventually(body::close);
         })
-        .compose(response -> {
-          if (response.statusCode() / 100 != 2) {
-            return refusal(response);
-          }
-          response.resume();
-          return response.end();
-        });
+        .compose(S3Http::acknowledged);
     });
     return result.future();
+  }
+
+  /** A DELETE of {@code objectName}; succeeds when the store answered 2xx (S3 does so for a missing key too). */
+  Future<Void> delete(String objectName) {
+    Context context = vertx.getOrCreateContext();
+    long deadline = System.nanoTime() + apiTimeoutMillis * 1_000_000L;
+    Promise<Void> result = Promise.promise();
+    attempt(context, deadline, 1, result, () -> send(request(SdkHttpMethod.DELETE, objectName), null, null)
+      .compose(S3Http::acknowledged));
+    return result.future();
+  }
+
+  /** A 2xx answer, its (empty) body read; anything else as a failure. */
+  private static Future<Void> acknowledged(HttpClientResponse response) {
+    if (response.statusCode() / 100 != 2) {
+      return refusal(response);
+    }
+    response.resume();
+    return response.end();
   }
 
   private SdkHttpRequest.Builder request(SdkHttpMethod method, String objectName) {

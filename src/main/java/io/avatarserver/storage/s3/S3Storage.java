@@ -327,10 +327,8 @@ public final class S3Storage implements AvatarStorage {
 
   @Override
   public Future<Void> delete(String key) {
-    Context context = vertx.getOrCreateContext();
     // S3 answers a DELETE of a missing key with success, as this port wants.
-    return call(context, () -> client.deleteObject(b -> b.bucket(bucket).key(objectName(key))))
-      .<Void>mapEmpty().recover(err -> Future.failedFuture(translate("delete", key, err)));
+    return http.delete(objectName(key)).recover(err -> Future.failedFuture(translate("delete", key, err)));
   }
 
   @Override
