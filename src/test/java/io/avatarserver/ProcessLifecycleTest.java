@@ -41,6 +41,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -196,6 +197,46 @@ class ProcessLifecycleTest {
     assertEquals(rows.size(), stored.size(), "exactly one file per row, no unreferenced file: " + stored);
     for (Path file : stored) {
       assertTrue(rows.containsKey(Bodies.sha256(Files.readAllBytes(file))), file + " is no row's file");
+    }
+  }
+
+  @Test
+  @DisplayName("An object store over HTTPS: with its certificate trusted (the JVM's trust store), uploads, reads, a range"
+    + " and a replace work; with it not trusted, the store is unreachable: 503, nothing stored")
+  void objectStoreOverHttps() throws Exception {
+    Path tls = Files.createDirectories(dataDir.resolve("tls"));
+    try (TestS3 store = TestS3.startNewTls(tls)) {
+      assertTrue(store.endpoint().startsWith("https://"), store.endpoint());
+      String bucket = store.newBucket();
+      // A first TLS handshake on a cold, busy JVM can outlast the tests' usual 2 s try.
+      JsonObject s3 = store.settings(bucket).put("s3AttemptTimeoutMillis", 10_000).put("s3ApiTimeoutMillis", 20_000);
+      String url = database.isPostgres() ? database.serverUrl() : database.serverUrlAt(database.endpoint().getPort());
+      Map<String, String> trusting = Map.of("AWS_ACCESS_KEY_ID", TestS3.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY", TestS3.SECRET_KEY,
+        "JAVA_TOOL_OPTIONS", "-Djavax.net.ssl.trustStore=" + tls.resolve("trust.p12")
+          + " -Djavax.net.ssl.trustStorePassword=" + TestS3.TLS_PASSWORD);
+      ServerProcess server = start(dataDir.resolve("trusting"), s3, url, 5, trusting);
+      HttpResponse<byte[]> ready = Eventually.await(() -> send(request(server, "/health/ready").GET()),
+        r -> r.statusCode() == 200, Duration.ofSeconds(60));
+      assertEquals(200, ready.statusCode(), () -> new String(ready.body()));
+      long user = createUser(server, "tls");
+      byte[] first = Bodies.png(300_000, 21);
+      assertEquals(201, put(server, user, first).statusCode());
+      assertArrayEquals(first, send(request(server, "/users/" + user + "/avatar").GET()).body());
+      HttpResponse<byte[]> tail = send(request(server, "/users/" + user + "/avatar").header("Range", "bytes=-100").GET());
+      assertEquals(206, tail.statusCode());
+      assertArrayEquals(java.util.Arrays.copyOfRange(first, first.length - 100, first.length), tail.body());
+      byte[] second = Bodies.png(200_000, 22);
+      assertEquals(200, put(server, user, second).statusCode());
+      assertArrayEquals(second, send(request(server, "/users/" + user + "/avatar").GET()).body());
+      assertEquals(1, store.keys(bucket).size(), "the replaced object was deleted: " + store.keys(bucket));
+
+      Map<String, String> untrusting = Map.of("AWS_ACCESS_KEY_ID", TestS3.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY", TestS3.SECRET_KEY);
+      // The handshake fails at once: the tests' usual short tries.
+      ServerProcess doubting = start(dataDir.resolve("doubting"), store.settings(bucket), url, 5, untrusting);
+      HttpResponse<byte[]> refused = put(doubting, user, Bodies.png(100_000, 23));
+      assertEquals(503, refused.statusCode(), () -> new String(refused.body()));
+      assertEquals(1, store.keys(bucket).size(), "nothing stored through an unverified connection");
+      assertArrayEquals(second, send(request(server, "/users/" + user + "/avatar").GET()).body());
     }
   }
 

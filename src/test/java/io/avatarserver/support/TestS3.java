@@ -38,12 +38,17 @@ public final class TestS3 implements AutoCloseable {
   private final Path dir;
   private final int port;
   private final FilesystemNio2BlobStore blobStore;
+  /** With TLS only: the PKCS#12 key store of its certificate, and its password. */
+  private final Path keyStore;
+  private final String keyStorePassword;
   private S3Proxy proxy;
 
-  private TestS3(Path dir, int port) {
+  private TestS3(Path dir, int port, Path keyStore, String keyStorePassword) {
     this.dir = dir;
     this.port = port;
     this.blobStore = new FilesystemNio2BlobStore(dir.toString());
+    this.keyStore = keyStore;
+    this.keyStorePassword = keyStorePassword;
   }
 
   /** This JVM's store, started on first use, stopped at exit. */
@@ -59,10 +64,51 @@ public final class TestS3 implements AutoCloseable {
 
   /** A store of its own (to stop and start again); close it. */
   public static TestS3 startNew() {
+    return startNew(null, null);
+  }
+
+  /** The password of the key and trust stores of {@link #startNewTls}. */
+  public static final String TLS_PASSWORD = "avatar-test-tls";
+
+  /**
+   * A store of its own answering HTTPS only, with a certificate for 127.0.0.1 made now (keytool) in
+   * {@code dir}, where {@code trust.p12} is a trust store holding that certificate alone
+   * ({@link #TLS_PASSWORD}); close it.
+   */
+  public static TestS3 startNewTls(Path dir) {
+    Path keyStore = dir.resolve("store.p12");
+    Path certificate = dir.resolve("store.pem");
+    String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+    keytool(keytool, "-genkeypair", "-alias", "store", "-keyalg", "RSA", "-keysize", "2048", "-validity", "2",
+      "-dname", "CN=127.0.0.1", "-ext", "san=ip:127.0.0.1", "-storetype", "PKCS12", "-keystore", keyStore.toString(),
+      "-storepass", TLS_PASSWORD, "-keypass", TLS_PASSWORD);
+    keytool(keytool, "-exportcert", "-rfc", "-alias", "store", "-keystore", keyStore.toString(), "-storepass", TLS_PASSWORD,
+      "-file", certificate.toString());
+    keytool(keytool, "-importcert", "-noprompt", "-alias", "store", "-file", certificate.toString(), "-storetype", "PKCS12",
+      "-keystore", dir.resolve("trust.p12").toString(), "-storepass", TLS_PASSWORD);
+    return startNew(keyStore, TLS_PASSWORD);
+  }
+
+  private static void keytool(String... command) {
+    try {
+      Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+      String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      if (process.waitFor() != 0) {
+        throw new IllegalStateException(String.join(" ", command) + ":\n" + output);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static TestS3 startNew(Path keyStore, String password) {
     System.setProperty("aws.accessKeyId", ACCESS_KEY);
     System.setProperty("aws.secretAccessKey", SECRET_KEY);
     try {
-      TestS3 s3 = new TestS3(Files.createTempDirectory("avatar-s3-"), freePort());
+      TestS3 s3 = new TestS3(Files.createTempDirectory("avatar-s3-"), freePort(), keyStore, password);
       s3.start();
       BY_ENDPOINT.put(s3.endpoint(), s3);
       return s3;
@@ -82,11 +128,15 @@ public final class TestS3 implements AutoCloseable {
     if (proxy != null) {
       return;
     }
-    S3Proxy started = S3Proxy.builder()
+    S3Proxy.Builder builder = S3Proxy.builder()
       .blobStore(blobStore)
-      .endpoint(URI.create("http://127.0.0.1:" + port))
-      .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
-      .build();
+      .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY);
+    if (keyStore == null) {
+      builder.endpoint(URI.create(endpoint()));
+    } else {
+      builder.secureEndpoint(URI.create(endpoint())).keyStore(keyStore.toString(), keyStorePassword);
+    }
+    S3Proxy started = builder.build();
     try {
       started.start();
       for (int i = 0; i < 500 && !"STARTED".equals(started.getState()); i++) {
@@ -128,7 +178,7 @@ public final class TestS3 implements AutoCloseable {
   }
 
   public String endpoint() {
-    return "http://127.0.0.1:" + port;
+    return (keyStore == null ? "http" : "https") + "://127.0.0.1:" + port;
   }
 
   /** A new, empty bucket. */

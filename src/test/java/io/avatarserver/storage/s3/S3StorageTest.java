@@ -187,6 +187,30 @@ class S3StorageTest {
   }
 
   @Test
+  @DisplayName("An HTTPS store whose certificate is not trusted is unreachable on the data path too: PUT and GET fail as"
+    + " the store's unavailability, nothing stored")
+  void untrustedCertificate(Vertx vertx, @TempDir Path other) throws Exception {
+    try (TestS3 tls = TestS3.startNewTls(Files.createDirectories(other.resolve("tls")))) {
+      String tlsBucket = tls.newBucket();
+      S3Storage doubting = S3Storage.create(vertx, new ServerConfig.S3(tls.endpoint(), "us-east-1", tlsBucket, "", true,
+        "when_supported", 1, 5000, 2000, 16, 0), other.resolve("tmp"));
+      doubting.init().await();
+      try {
+        byte[] bytes = random(5000);
+        Path file = Files.write(Files.createDirectories(tmp).resolve("tls"), bytes);
+        Throwable put = assertThrows(Throwable.class,
+          () -> doubting.putObject("avatars/1/tls.png", file, bytes.length, "image/png", sha256(bytes)).await());
+        assertEquals(Failure.STORAGE_UNAVAILABLE, assertInstanceOf(AvatarException.class, put).failure());
+        assertEquals(List.of(), tls.keys(tlsBucket));
+        Throwable get = assertThrows(Throwable.class, () -> doubting.open("avatars/1/tls.png").await());
+        assertEquals(Failure.STORAGE_UNAVAILABLE, assertInstanceOf(AvatarException.class, get).failure());
+      } finally {
+        doubting.close().await();
+      }
+    }
+  }
+
+  @Test
   @DisplayName("A PUT never replaces an object: If-None-Match: * makes the store refuse an existing key (412)")
   void noOverwrite() throws Exception {
     byte[] first = random(5000);
