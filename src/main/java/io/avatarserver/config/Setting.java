@@ -76,7 +76,7 @@ public enum Setting {
   STORAGE_S3_API_TIMEOUT_MILLIS("storage.s3ApiTimeoutMillis", Kind.whole(100, 600_000), "30000",
     "longest time of one call to the store, all tries included; beyond, uploads answer 503"),
   STORAGE_S3_ATTEMPT_TIMEOUT_MILLIS("storage.s3AttemptTimeoutMillis", Kind.whole(100, 600_000), "10000",
-    "longest time of one try"),
+    "longest time of one try; also the longest a GET's body may stop arriving while the client reads it"),
   STORAGE_S3_MAX_PUTS("storage.s3MaxPuts", Kind.whole(1, 1024), "16",
     "PUTs to the store in flight at once; more wait, their bytes on the staging disk, not the heap (each PUT"
       + " holds up to 256 KiB of heap while it sends)"),
