@@ -32,13 +32,17 @@ final class Encoders {
   private Encoders() {
   }
 
-  /** One still image; {@code argb} is premultiplied ARGB, {@code alpha} whether to keep transparency. */
-  static byte[] still(BufferedImage argb, VariantFormat format, boolean alpha) throws IOException {
+  /**
+   * One still image; {@code argb} is premultiplied ARGB, {@code alpha} whether to keep transparency,
+   * {@code consume} whether its pixels may be converted for the encoder where they lie (nothing reads
+   * them afterwards) instead of in a copy.
+   */
+  static byte[] still(BufferedImage argb, VariantFormat format, boolean alpha, boolean consume) throws IOException {
     return switch (format) {
-      case JPEG -> jpeg(Pixels.onWhite(argb));
-      case PNG -> write("png", Pixels.straight(argb, alpha), null);
-      case GIF -> write("gif", Pixels.straight(argb, alpha), null);
-      case WEBP -> webp(Pixels.straight(argb, alpha));
+      case JPEG -> jpeg(Pixels.forEncoder(argb, false, consume));
+      case PNG -> write("png", Pixels.forEncoder(argb, alpha, consume), null);
+      case GIF -> write("gif", Pixels.forEncoder(argb, alpha, consume), null);
+      case WEBP -> webp(Pixels.forEncoder(argb, alpha, consume));
     };
   }
 
@@ -77,12 +81,59 @@ final class Encoders {
   }
 
   private static byte[] write(ImageWriter w, BufferedImage img, ImageWriteParam param) throws IOException {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    Blocks bytes = new Blocks();
     try (ImageOutputStream out = new MemoryCacheImageOutputStream(bytes)) {
       w.setOutput(out);
       w.write(null, new IIOImage(img, null, null), param);
     }
     return bytes.toByteArray();
+  }
+
+  /**
+   * The encoded bytes in blocks (8 KiB growing to 256 KiB), copied once into an array of their exact
+   * length: at most twice the output is held, where a {@link ByteArrayOutputStream} holds up to three
+   * times (its doubled array while it grows, then the copy). A 1024 px PNG of noise is 4 MiB.
+   */
+  static final class Blocks extends java.io.OutputStream {
+    private static final int FIRST = 8 << 10;
+    private static final int LARGEST = 256 << 10;
+    private final java.util.List<byte[]> full = new java.util.ArrayList<>();
+    private byte[] current = new byte[FIRST];
+    private int used;
+    private int size;
+
+    @Override
+    public void write(int b) {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+      while (len > 0) {
+        if (used == current.length) {
+          full.add(current);
+          current = new byte[Math.min(LARGEST, Math.max(FIRST, size))];
+          used = 0;
+        }
+        int n = Math.min(len, current.length - used);
+        System.arraycopy(b, off, current, used, n);
+        used += n;
+        size = Math.addExact(size, n);
+        off += n;
+        len -= n;
+      }
+    }
+
+    byte[] toByteArray() {
+      byte[] out = new byte[size];
+      int at = 0;
+      for (byte[] block : full) {
+        System.arraycopy(block, 0, out, at, block.length);
+        at += block.length;
+      }
+      System.arraycopy(current, 0, out, at, used);
+      return out;
+    }
   }
 
   private static ImageWriter writer(String format) throws IOException {
@@ -95,8 +146,11 @@ final class Encoders {
 
   /** An animation being encoded frame by frame, so that only one frame is held at a time. */
   interface Animation extends AutoCloseable {
-    /** Adds a full-canvas frame (premultiplied ARGB) shown for {@code delayMs} milliseconds. */
-    void add(BufferedImage argb, int delayMs) throws IOException;
+    /**
+     * Adds a full-canvas frame (premultiplied ARGB) shown for {@code delayMs} milliseconds; with
+     * {@code consume}, its pixels may be converted where they lie (see {@link Encoders#still}).
+     */
+    void add(BufferedImage argb, int delayMs, boolean consume) throws IOException;
 
     byte[] finish() throws IOException;
 
@@ -133,8 +187,8 @@ final class Encoders {
     }
 
     @Override
-    public void add(BufferedImage argb, int delayMs) throws IOException {
-      BufferedImage frame = Pixels.straight(argb, true);
+    public void add(BufferedImage argb, int delayMs, boolean consume) throws IOException {
+      BufferedImage frame = Pixels.forEncoder(argb, true, consume);
       IIOMetadata md = writer.getDefaultImageMetadata(ImageTypeSpecifier.createFromRenderedImage(frame), null);
       IIOMetadataNode root = (IIOMetadataNode) md.getAsTree(GIF_IMAGE);
       IIOMetadataNode gce = child(root, "GraphicControlExtension");
@@ -197,8 +251,8 @@ final class Encoders {
     }
 
     @Override
-    public void add(BufferedImage argb, int delayMs) throws IOException {
-      byte[] still = webp(Pixels.straight(argb, true));
+    public void add(BufferedImage argb, int delayMs, boolean consume) throws IOException {
+      byte[] still = webp(Pixels.forEncoder(argb, true, consume));
       ByteArrayOutputStream anmf = new ByteArrayOutputStream();
       le(anmf, 0, 3);
       le(anmf, 0, 3);

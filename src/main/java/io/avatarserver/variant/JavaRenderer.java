@@ -40,9 +40,12 @@ import org.w3c.dom.Node;
  * pixel is decoded. Only the centre square is decoded, subsampled so that its side is at most twice the
  * largest target, and at most {@link Geometry#MAX_DECODED} where the target allows (ImageIO source region +
  * subsampling; libwebp crop + scale), so a 4096×4096 PNG rendered at 64 px decodes a 128×128 raster,
- * and at 1024 px a 1024×1024 one. The renders in progress share a heap budget (a quarter of the
- * maximum heap), each taking its decoded pixels × {@link #BYTES_PER_DECODED_PIXEL} of it: large renders
- * past the budget wait for each other instead of running the heap out. The orientation is applied to that small square, then
+ * and at 1024 px a 1024×1024 one. The renders in progress share a heap budget (half the maximum
+ * heap), each taking its decoded pixels × {@link #BYTES_PER_DECODED_PIXEL} of it (see {@link #heapKibFor}):
+ * large renders past the budget wait for each other instead of running the heap out. No full-size copy
+ * is made that is not needed: the square is converted for the encoder where it lies when nothing reads
+ * it afterwards, a raster of another type is converted a strip at a time, an animation's canvas is
+ * encoded as it is, and encoders' output is held in blocks. The orientation is applied to that small square, then
  * each size is derived from one bilinear halving chain (a 2×2 box per step) with a final bicubic step.
  *
  * <p>Animation: an animated GIF or WebP keeps its animation in a GIF or WebP variant while its frame
@@ -65,21 +68,38 @@ public final class JavaRenderer implements Renderer {
     void decoded(BufferedImage raster);
   }
 
-  /** Bytes a decoded pixel may cost at most: a 16-bit RGBA raster (8), its ARGB copy (4) and the encoder's (4). */
-  static final int BYTES_PER_DECODED_PIXEL = 16;
+  /**
+   * Heap a decoded pixel costs a render at its peak, whichever comes first: a 16-bit RGBA PNG's raster
+   * (8) beside the ARGB square made from it (4); the ARGB square (4) beside the RGBA copy libwebp's
+   * writer makes (4) or beside a 1024 px PNG of noise (4 MiB) being copied out of its blocks (4 + 4);
+   * an animation's canvas (4), the straight copy the encoder takes of it (4) and libwebp's RGBA (4).
+   * Measured: see the README (bounded memory) and {@code JavaRendererTest}.
+   */
+  static final int BYTES_PER_DECODED_PIXEL = 12;
+  /** More for an animated GIF: the canvas saved for a frame whose disposal is restoreToPrevious. */
+  static final int GIF_ANIMATION_BYTES_PER_PIXEL = 4;
 
   private final DecodeObserver observer;
-  /** The heap the renders in progress may take, in KiB: a quarter of the maximum heap (16 MiB of 64). */
+  /** The heap the renders in progress may take, in KiB: {@link #heapBudget} of the maximum heap. */
   private final Semaphore heapKib;
   private final int budgetKib;
 
   public JavaRenderer() {
     this(raster -> {
-    }, Runtime.getRuntime().maxMemory() / 4);
+    }, heapBudget(Runtime.getRuntime().maxMemory()));
   }
 
   JavaRenderer(DecodeObserver observer) {
-    this(observer, Runtime.getRuntime().maxMemory() / 4);
+    this(observer, heapBudget(Runtime.getRuntime().maxMemory()));
+  }
+
+  /**
+   * Half the maximum heap: 32 MiB of 64, room for two 1024 px renders of the worst originals the upload
+   * limits let in (16 MiB each at most: 1024² decoded pixels, an animated GIF) at once, beside the
+   * memory proof's 1,000 uploads (see the README).
+   */
+  static long heapBudget(long maxHeap) {
+    return maxHeap / 2;
   }
 
   JavaRenderer(DecodeObserver observer, long heapBudgetBytes) {
@@ -94,12 +114,16 @@ public final class JavaRenderer implements Renderer {
   }
 
   /**
-   * What a render takes of the heap budget: its decoded square at {@link #BYTES_PER_DECODED_PIXEL}, and
-   * for an animation the canvas and its per-frame copy (8 bytes a pixel more); never more than the
-   * whole budget, so a render larger than the budget runs, but alone.
+   * What a render takes of the heap budget: its decoded square at {@link #BYTES_PER_DECODED_PIXEL}
+   * ({@link #GIF_ANIMATION_BYTES_PER_PIXEL} more for an animated GIF), and for a WebP the file itself,
+   * which libwebp's reader holds in the heap (up to the upload limit); never more than the whole
+   * budget, so a render larger than the budget runs, but alone.
    */
-  int heapKibFor(Geometry g, boolean animating) {
-    long bytes = (long) g.decoded() * g.decoded() * (BYTES_PER_DECODED_PIXEL + (animating ? 8 : 0));
+  int heapKibFor(SourceInfo source, Geometry g, boolean animating, long fileBytes) {
+    int perPixel = BYTES_PER_DECODED_PIXEL
+      + (animating && ImageHeaders.GIF.equals(source.mediaType()) ? GIF_ANIMATION_BYTES_PER_PIXEL : 0);
+    long bytes = (long) g.decoded() * g.decoded() * perPixel
+      + (ImageHeaders.WEBP.equals(source.mediaType()) ? fileBytes : 0);
     return (int) Math.min(budgetKib, Math.max(1, bytes / 1024));
   }
 
@@ -130,9 +154,9 @@ public final class JavaRenderer implements Renderer {
     List<VariantSpec> order = new ArrayList<>(specs);
     order.sort(Comparator.comparingInt(VariantSpec::size).reversed());
     Map<VariantSpec, Rendered> done = new HashMap<>();
-    // Two renders of the worst originals at 1024 px do not fit beside 1,000 uploads in a 64 MiB heap
-    // (measured: the server ran out of memory); past the budget they wait for each other (worker threads).
-    int kib = heapKibFor(geometry, specs.stream().anyMatch(spec -> animates(source, spec, limits)));
+    // Renders past the budget wait for each other (on worker threads) instead of running the heap out.
+    int kib = heapKibFor(source, geometry, specs.stream().anyMatch(spec -> animates(source, spec, limits)),
+      Files.size(original));
     heapKib.acquireUninterruptibly(kib);
     try {
       switch (source.mediaType()) {
@@ -140,7 +164,7 @@ public final class JavaRenderer implements Renderer {
         case ImageHeaders.WEBP -> webp(original, source, geometry, order, limits, done);
         default -> {
           BufferedImage square = decodeStill(original, source, geometry);
-          stills(Pixels.orient(square, source.orientation()), order, done);
+          stills(Pixels.orient(square, source.orientation()), true, order, done);
         }
       }
     } catch (RenderException e) {
@@ -169,15 +193,20 @@ public final class JavaRenderer implements Renderer {
       && limits.keepsAnimation(source.frames(), source.pixels(), spec.size());
   }
 
-  private static void stills(BufferedImage square, List<VariantSpec> specs, Map<VariantSpec, Rendered> done)
-    throws IOException {
+  /**
+   * Encodes each spec (largest first) from one halving chain of {@code square}. A raster no later spec
+   * reads is handed to the encoder to convert where it lies: a fresh scaled copy always, the chain's
+   * levels at the last spec, and {@code square} itself only when {@code owned} (nothing else holds it).
+   */
+  private static void stills(BufferedImage square, boolean owned, List<VariantSpec> specs,
+    Map<VariantSpec, Rendered> done) throws IOException {
     Pixels.Pyramid pyramid = new Pixels.Pyramid(square);
-    for (VariantSpec spec : specs) {
-      if (done.containsKey(spec)) {
-        continue;
-      }
+    List<VariantSpec> todo = specs.stream().filter(spec -> !done.containsKey(spec)).distinct().toList();
+    for (int i = 0; i < todo.size(); i++) {
+      VariantSpec spec = todo.get(i);
       BufferedImage img = pyramid.get(spec.size());
-      byte[] bytes = Encoders.still(img, spec.format(), Pixels.hasTransparency(img));
+      boolean consume = !pyramid.isLevel(img) || i == todo.size() - 1 && (owned || img != square);
+      byte[] bytes = Encoders.still(img, spec.format(), Pixels.hasTransparency(img), consume);
       done.put(spec, new Rendered(spec, bytes, spec.size(), spec.size(), false));
     }
   }
@@ -208,7 +237,7 @@ public final class JavaRenderer implements Renderer {
         if (truncated[0]) {
           throw new RenderException("the image data ends early (truncated file)");
         }
-        return Pixels.argb(raster);
+        return Pixels.ownArgb(raster);
       } finally {
         reader.dispose();
       }
@@ -342,7 +371,7 @@ public final class JavaRenderer implements Renderer {
         raster = decodeWebp(in, at);
       }
       observer.decoded(raster);
-      stills(Pixels.orient(Pixels.argb(raster), source.orientation()), specs, done);
+      stills(Pixels.orient(Pixels.ownArgb(raster), source.orientation()), true, specs, done);
       return;
     }
     Animator animator = new Animator(source, g, specs, limits, done, layout.loops());
@@ -478,13 +507,7 @@ public final class JavaRenderer implements Renderer {
   // ---------------------------------------------------------------- canvas
 
   private static void draw(BufferedImage canvas, BufferedImage piece, Rectangle target, boolean blend) {
-    Graphics2D g = canvas.createGraphics();
-    try {
-      g.setComposite(blend ? AlphaComposite.SrcOver : AlphaComposite.Src);
-      g.drawImage(piece, target.x, target.y, target.width, target.height, null);
-    } finally {
-      g.dispose();
-    }
+    Pixels.draw(canvas, piece, target, blend ? AlphaComposite.SrcOver : AlphaComposite.Src);
   }
 
   private static void clear(BufferedImage canvas, Rectangle target) {
@@ -534,11 +557,17 @@ public final class JavaRenderer implements Renderer {
       return !animated.isEmpty();
     }
 
+    /**
+     * Encodes the canvas as it is now. Nothing here writes to it (the encoders convert a copy of it, or
+     * of a scaled level), so it is not copied first; without animated variants it is not read after the
+     * first frame, and the stills may convert it where it lies.
+     */
     void frame(int delayMs) throws IOException {
-      BufferedImage oriented = Pixels.orient(copy(canvas), source.orientation());
+      BufferedImage oriented = Pixels.orient(canvas, source.orientation());
       Pixels.Pyramid pyramid = new Pixels.Pyramid(oriented);
       for (int i = 0; i < animated.size(); i++) {
-        encoders.get(i).add(pyramid.get(animated.get(i).size()), delayMs);
+        BufferedImage img = pyramid.get(animated.get(i).size());
+        encoders.get(i).add(img, delayMs, !pyramid.isLevel(img));
       }
       if (index++ == 0) {
         List<VariantSpec> stills = new ArrayList<>();
@@ -547,7 +576,7 @@ public final class JavaRenderer implements Renderer {
             stills.add(spec);
           }
         }
-        JavaRenderer.stills(oriented, stills, done);
+        JavaRenderer.stills(oriented, oriented != canvas || !animating(), stills, done);
       }
     }
 

@@ -1,11 +1,15 @@
 package io.avatarserver.variant;
 
 import java.awt.AlphaComposite;
-import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
 import java.awt.image.DataBufferInt;
+import java.awt.image.DirectColorModel;
+import java.awt.image.Raster;
+import java.awt.image.SinglePixelPackedSampleModel;
+import java.awt.image.WritableRaster;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -15,17 +19,128 @@ final class Pixels {
   private Pixels() {
   }
 
-  /** A copy of {@code src} as premultiplied ARGB in a raster of its own (what every later step expects). */
-  static BufferedImage argb(BufferedImage src) {
+  /** Rows converted per step when a raster of another type is drawn as ARGB (its scratch copy is one strip). */
+  private static final int STRIP_ROWS = 64;
+
+  /**
+   * {@code src} as premultiplied ARGB, for a decoded raster nothing else holds: one of the three packed
+   * int types is converted where it lies and its pixel array kept (no copy); any other type (a 16-bit or
+   * indexed raster) is drawn into a new ARGB raster a strip of rows at a time, so Java2D's general loops
+   * convert through a scratch strip, not through a scratch copy of the whole image.
+   */
+  static BufferedImage ownArgb(BufferedImage src) {
+    int[] data = packed(src);
+    if (data != null) {
+      int type = src.getType();
+      if (type == BufferedImage.TYPE_INT_RGB) {
+        for (int i = 0; i < data.length; i++) {
+          data[i] |= 0xff000000;
+        }
+      } else if (type == BufferedImage.TYPE_INT_ARGB) {
+        for (int i = 0; i < data.length; i++) {
+          data[i] = premultiply(data[i]);
+        }
+      }
+      return wrap(src, BufferedImage.TYPE_INT_ARGB_PRE);
+    }
     BufferedImage dst = new BufferedImage(src.getWidth(), src.getHeight(), BufferedImage.TYPE_INT_ARGB_PRE);
+    draw(dst, src, new java.awt.Rectangle(0, 0, src.getWidth(), src.getHeight()), AlphaComposite.Src);
+    return dst;
+  }
+
+  /**
+   * Draws {@code src} scaled (nearest neighbour) into {@code target} of {@code dst} a strip of rows at a
+   * time: a source type without a direct loop is converted through a scratch copy of one strip.
+   */
+  static void draw(BufferedImage dst, BufferedImage src, java.awt.Rectangle target, AlphaComposite composite) {
+    int w = src.getWidth();
+    int h = src.getHeight();
     Graphics2D g = dst.createGraphics();
     try {
-      g.setComposite(AlphaComposite.Src);
-      g.drawImage(src, 0, 0, null);
+      g.setComposite(composite);
+      for (int y = 0; y < h; y += STRIP_ROWS) {
+        int rows = Math.min(STRIP_ROWS, h - y);
+        int top = target.y + (int) ((long) y * target.height / h);
+        int bottom = target.y + (int) ((long) (y + rows) * target.height / h);
+        g.drawImage(src.getSubimage(0, y, w, rows), target.x, top, target.width, bottom - top, null);
+      }
     } finally {
       g.dispose();
     }
-    return dst;
+  }
+
+  /**
+   * The pixel array of a packed int raster of type INT_RGB, INT_ARGB or INT_ARGB_PRE that starts at its
+   * array's first element and has no padding (what a decoder's own destination is), else null.
+   */
+  private static int[] packed(BufferedImage img) {
+    int type = img.getType();
+    if (type != BufferedImage.TYPE_INT_RGB && type != BufferedImage.TYPE_INT_ARGB
+      && type != BufferedImage.TYPE_INT_ARGB_PRE) {
+      return null;
+    }
+    WritableRaster r = img.getRaster();
+    if (!(r.getDataBuffer() instanceof DataBufferInt db) || db.getNumBanks() != 1 || db.getOffset() != 0
+      || r.getParent() != null || !(r.getSampleModel() instanceof SinglePixelPackedSampleModel sm)
+      || sm.getScanlineStride() != img.getWidth() || db.getData().length != img.getWidth() * img.getHeight()) {
+      return null;
+    }
+    return db.getData();
+  }
+
+  /**
+   * The pixel array of {@code src} (packed, see {@link #packed}) seen as an image of another packed int
+   * type, without a copy. Its {@link BufferedImage#getData()} gives the raster itself, not a copy of it:
+   * an encoder that asks for the whole raster (libwebp's writer does) reads these pixels as they are.
+   */
+  private static BufferedImage wrap(BufferedImage src, int type) {
+    ColorModel cm = new BufferedImage(1, 1, type).getColorModel();
+    WritableRaster raster = Raster.createPackedRaster(src.getRaster().getDataBuffer(), src.getWidth(), src.getHeight(),
+      src.getWidth(), ((DirectColorModel) cm).getMasks(), null);
+    return new BufferedImage(cm, raster, cm.isAlphaPremultiplied(), null) {
+      @Override
+      public Raster getData() {
+        return getRaster();
+      }
+    };
+  }
+
+  private static int premultiply(int p) {
+    int a = p >>> 24;
+    if (a == 0xff) {
+      return p;
+    }
+    if (a == 0) {
+      return 0;
+    }
+    int r = ((p >> 16 & 0xff) * a + 127) / 255;
+    int g = ((p >> 8 & 0xff) * a + 127) / 255;
+    int b = ((p & 0xff) * a + 127) / 255;
+    return a << 24 | r << 16 | g << 8 | b;
+  }
+
+  private static int unpremultiply(int p) {
+    int a = p >>> 24;
+    if (a == 0xff) {
+      return p;
+    }
+    if (a == 0) {
+      return 0;
+    }
+    int r = Math.min(255, ((p >> 16 & 0xff) * 255 + a / 2) / a);
+    int g = Math.min(255, ((p >> 8 & 0xff) * 255 + a / 2) / a);
+    int b = Math.min(255, ((p & 0xff) * 255 + a / 2) / a);
+    return a << 24 | r << 16 | g << 8 | b;
+  }
+
+  /** A premultiplied pixel drawn over white, opaque. */
+  private static int overWhite(int p) {
+    int a = p >>> 24;
+    if (a == 0xff) {
+      return p;
+    }
+    int w = 255 - a;
+    return 0xff000000 | ((p >> 16 & 0xff) + w) << 16 | ((p >> 8 & 0xff) + w) << 8 | ((p & 0xff) + w);
   }
 
   /**
@@ -64,34 +179,21 @@ final class Pixels {
     return ((DataBufferInt) img.getRaster().getDataBuffer()).getData();
   }
 
-  /** {@code src} drawn over white, without alpha (for JPEG). */
-  static BufferedImage onWhite(BufferedImage src) {
-    BufferedImage dst = new BufferedImage(src.getWidth(), src.getHeight(), BufferedImage.TYPE_INT_RGB);
-    Graphics2D g = dst.createGraphics();
-    try {
-      g.setColor(Color.WHITE);
-      g.fillRect(0, 0, src.getWidth(), src.getHeight());
-      g.drawImage(src, 0, 0, null);
-    } finally {
-      g.dispose();
+  /**
+   * A premultiplied ARGB raster as an encoder takes it: straight (non-premultiplied) ARGB when
+   * {@code alpha}, else drawn over white as RGB. When {@code consume} (nothing reads {@code argb} after
+   * this), its pixel array is converted where it lies and kept; else the result is a new raster.
+   * Either way the result's {@link BufferedImage#getData()} is not a copy (see {@link #wrap}).
+   */
+  static BufferedImage forEncoder(BufferedImage argb, boolean alpha, boolean consume) {
+    int[] in = data(argb);
+    BufferedImage out = consume && packed(argb) != null ? argb
+      : new BufferedImage(argb.getWidth(), argb.getHeight(), BufferedImage.TYPE_INT_ARGB_PRE);
+    int[] dst = data(out);
+    for (int i = 0; i < in.length; i++) {
+      dst[i] = alpha ? unpremultiply(in[i]) : overWhite(in[i]);
     }
-    return dst;
-  }
-
-  /** {@code src} as straight (non-premultiplied) ARGB, or RGB when {@code alpha} is false, for the encoders. */
-  static BufferedImage straight(BufferedImage src, boolean alpha) {
-    if (!alpha) {
-      return onWhite(src);
-    }
-    BufferedImage dst = new BufferedImage(src.getWidth(), src.getHeight(), BufferedImage.TYPE_INT_ARGB);
-    Graphics2D g = dst.createGraphics();
-    try {
-      g.setComposite(AlphaComposite.Src);
-      g.drawImage(src, 0, 0, null);
-    } finally {
-      g.dispose();
-    }
-    return dst;
+    return wrap(out, alpha ? BufferedImage.TYPE_INT_ARGB : BufferedImage.TYPE_INT_RGB);
   }
 
   /** Whether any pixel of a premultiplied ARGB raster is not opaque. */
@@ -132,6 +234,11 @@ final class Pixels {
 
     Pyramid(BufferedImage square) {
       levels.add(square);
+    }
+
+    /** Whether {@code img} is one of the levels (which later sizes may read), not a fresh scaled copy. */
+    boolean isLevel(BufferedImage img) {
+      return levels.contains(img);
     }
 
     BufferedImage get(int size) {

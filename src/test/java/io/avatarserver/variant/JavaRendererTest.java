@@ -240,7 +240,7 @@ class JavaRendererTest {
 
   @Test
   void largeRendersShareAHeapBudgetAndSmallOnesLeaveRoom() throws Exception {
-    // A budget of 16 MiB (a quarter of the memory proof's 64 MiB heap), seen from inside each decode.
+    // A budget of 16 MiB, seen from inside each decode.
     List<Integer> availableAtDecode = new ArrayList<>();
     JavaRenderer[] budgeted = new JavaRenderer[1];
     budgeted[0] = new JavaRenderer(raster -> availableAtDecode.add(budgeted[0].availableHeapKib()), 16L << 20);
@@ -249,9 +249,58 @@ class JavaRendererTest {
     SourceInfo info = budgeted[0].probe(huge, null);
     budgeted[0].render(huge, info, List.of(new VariantSpec(1024, VariantFormat.PNG, false)), RenderLimits.DEFAULT);
     budgeted[0].render(huge, info, List.of(new VariantSpec(64, VariantFormat.PNG, false)), RenderLimits.DEFAULT);
-    assertEquals(0, availableAtDecode.get(0), "1024² × 16 bytes: the whole budget, so it renders alone");
-    assertEquals(16 * 1024 - 128 * 128 * 16 / 1024, availableAtDecode.get(1), "128² × 16 bytes: 256 KiB of it");
+    assertEquals(16 * 1024 - 12 * 1024, availableAtDecode.get(0), "1024² × 12 bytes: 12 MiB of it");
+    assertEquals(16 * 1024 - 128 * 128 * 12 / 1024, availableAtDecode.get(1), "128² × 12 bytes: 192 KiB of it");
     assertEquals(16 * 1024, budgeted[0].availableHeapKib(), "given back");
+
+    // Larger than the budget: it takes the whole of it, and runs alone.
+    availableAtDecode.clear();
+    JavaRenderer small = budgeted[0] = new JavaRenderer(raster -> availableAtDecode.add(budgeted[0].availableHeapKib()), 8L << 20);
+    small.render(huge, info, List.of(new VariantSpec(1024, VariantFormat.PNG, false)), RenderLimits.DEFAULT);
+    assertEquals(0, availableAtDecode.get(0));
+  }
+
+  @Test
+  void twoWorstCaseRendersRunAtOnceInTheBudgetOfA64MibHeap() throws Exception {
+    // The costliest 1024 px renders of the originals the upload limits let in (4096², 10 MiB): a GIF of
+    // 5 frames, kept animated (the most reserved: 1024² × 16 bytes) and an interlaced 16-bit RGBA PNG
+    // (the largest decoded raster). The PNG is rendered from inside the GIF's first decode, so the two
+    // are in flight at once; under a budget too small for both it would wait for the GIF for ever,
+    // so the room is checked first (it was not there when 1024² renders took 16, 24 bytes a pixel of 16 MiB).
+    Path gif = dir.resolve("worst.gif");
+    Files.write(gif, io.avatarserver.support.WorstCaseImages.gif(4096, 4096, 5));
+    Path png = dir.resolve("worst16.png");
+    Files.write(png, io.avatarserver.support.WorstCaseImages.png16Interlaced(4096));
+    long budget = JavaRenderer.heapBudget(64L << 20);
+    JavaRenderer[] r = new JavaRenderer[1];
+    List<Rendered> inner = new ArrayList<>();
+    int[] availableInside = {-1};
+    r[0] = new JavaRenderer(raster -> {
+      if (availableInside[0] >= 0) {
+        return;
+      }
+      availableInside[0] = r[0].availableHeapKib();
+      assertTrue(availableInside[0] >= (int) (budget / 1024) / 2,
+        "room for a second render like the first: " + availableInside[0] + " KiB left of " + budget / 1024);
+      try {
+        inner.addAll(r[0].render(png, r[0].probe(png, null), List.of(new VariantSpec(1024, VariantFormat.WEBP, false)),
+          RenderLimits.DEFAULT));
+      } catch (IOException | RenderException e) {
+        throw new AssertionError(e);
+      }
+    }, budget);
+    SourceInfo info = r[0].probe(gif, null);
+    assertTrue(JavaRenderer.animates(info, new VariantSpec(1024, VariantFormat.WEBP, false), RenderLimits.DEFAULT));
+    List<Rendered> outer = r[0].render(gif, info, List.of(new VariantSpec(1024, VariantFormat.WEBP, false)),
+      RenderLimits.DEFAULT);
+
+    assertEquals(1, inner.size(), "the PNG rendered while the GIF was being decoded");
+    assertEquals(1024, read(inner.get(0).bytes()).getWidth());
+    assertTrue(outer.get(0).animated());
+    Path out = dir.resolve("worst-1024.webp");
+    Files.write(out, outer.get(0).bytes());
+    assertEquals(new SourceInfo("image/webp", 1024, 1024, 5, 1), ImageHeaders.webpLayout(out).info());
+    assertEquals((int) (budget / 1024), r[0].availableHeapKib(), "both gave their share back");
   }
 
   @Test

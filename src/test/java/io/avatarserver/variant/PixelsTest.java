@@ -2,9 +2,17 @@ package io.avatarserver.variant;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.awt.AlphaComposite;
+import java.awt.Graphics2D;
+import java.awt.Rectangle;
 import java.awt.image.BufferedImage;
+import java.awt.image.IndexColorModel;
+import java.io.ByteArrayOutputStream;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class PixelsTest {
@@ -72,6 +80,129 @@ class PixelsTest {
         int grey = out.getRGB(size / 2, size / 2) & 0xff;
         assertTrue(Math.abs(grey - 128) <= 3, size + ": " + grey);
       }
+    }
+  }
+
+  /** 300×200 pixels of every alpha, including fully transparent and opaque ones, premultiplied as Java2D does. */
+  private static BufferedImage translucent() {
+    BufferedImage straight = new BufferedImage(300, 200, BufferedImage.TYPE_INT_ARGB);
+    Random random = new Random(19);
+    for (int y = 0; y < 200; y++) {
+      for (int x = 0; x < 300; x++) {
+        straight.setRGB(x, y, (x % 256) << 24 | random.nextInt(1 << 24));
+      }
+    }
+    return copyAs(straight, BufferedImage.TYPE_INT_ARGB_PRE);
+  }
+
+  private static BufferedImage copyAs(BufferedImage src, int type) {
+    BufferedImage dst = new BufferedImage(src.getWidth(), src.getHeight(), type);
+    Graphics2D g = dst.createGraphics();
+    g.setComposite(AlphaComposite.Src);
+    g.drawImage(src, 0, 0, null);
+    g.dispose();
+    return dst;
+  }
+
+  private static void assertClose(BufferedImage expected, BufferedImage actual, int tolerance) {
+    assertEquals(expected.getWidth(), actual.getWidth());
+    for (int y = 0; y < expected.getHeight(); y++) {
+      for (int x = 0; x < expected.getWidth(); x++) {
+        int e = expected.getRGB(x, y);
+        int a = actual.getRGB(x, y);
+        for (int shift = 0; shift < 32; shift += 8) {
+          int d = Math.abs((e >> shift & 0xff) - (a >> shift & 0xff));
+          assertTrue(d <= tolerance, x + "," + y + ": " + Integer.toHexString(e) + " vs " + Integer.toHexString(a));
+        }
+      }
+    }
+  }
+
+  @Test
+  void theEncodersRasterIsTheSquareConvertedWhereItLiesWhenConsumed() {
+    BufferedImage square = translucent();
+    int[] pixels = Pixels.data(square);
+    BufferedImage expectedStraight = copyAs(square, BufferedImage.TYPE_INT_ARGB);
+    BufferedImage expectedOnWhite = new BufferedImage(300, 200, BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = expectedOnWhite.createGraphics();
+    g.setColor(java.awt.Color.WHITE);
+    g.fillRect(0, 0, 300, 200);
+    g.drawImage(square, 0, 0, null);
+    g.dispose();
+
+    int[] before = pixels.clone();
+    BufferedImage copied = Pixels.forEncoder(square, true, false);
+    assertArrayEquals(before, pixels, "not consumed: the square is left as it was");
+    assertNotSame(pixels, Pixels.data(copied));
+    assertClose(expectedStraight, copied, 1);
+    assertClose(expectedOnWhite, Pixels.forEncoder(square, false, false), 1);
+
+    BufferedImage straight = Pixels.forEncoder(square, true, true);
+    assertSame(pixels, Pixels.data(straight), "consumed: no second raster");
+    assertEquals(BufferedImage.TYPE_INT_ARGB, straight.getType());
+    assertSame(straight.getRaster(), straight.getData(), "an encoder asking for the whole raster gets it, not a copy");
+    assertClose(expectedStraight, straight, 1);
+
+    BufferedImage other = translucent();
+    BufferedImage onWhite = Pixels.forEncoder(other, false, true);
+    assertSame(Pixels.data(other), Pixels.data(onWhite));
+    assertEquals(BufferedImage.TYPE_INT_RGB, onWhite.getType());
+    assertClose(expectedOnWhite, onWhite, 1);
+  }
+
+  @Test
+  void aDecodedRasterBecomesTheSquareWhereItLiesOrAStripAtATime() {
+    BufferedImage expected = translucent();
+    BufferedImage argb = copyAs(expected, BufferedImage.TYPE_INT_ARGB);
+    int[] pixels = Pixels.data(argb);
+    BufferedImage own = Pixels.ownArgb(argb);
+    assertSame(pixels, Pixels.data(own), "a packed ARGB raster is premultiplied where it lies");
+    assertEquals(BufferedImage.TYPE_INT_ARGB_PRE, own.getType());
+    assertClose(expected, own, 1);
+
+    // An indexed raster of 200 rows (four strips): drawn a strip at a time, the same as drawn at once.
+    byte[] palette = new byte[256];
+    for (int i = 0; i < 256; i++) {
+      palette[i] = (byte) i;
+    }
+    BufferedImage indexed = new BufferedImage(300, 200, BufferedImage.TYPE_BYTE_INDEXED,
+      new IndexColorModel(8, 256, palette, palette.clone(), palette.clone(), palette.clone()));
+    for (int y = 0; y < 200; y++) {
+      for (int x = 0; x < 300; x++) {
+        indexed.getRaster().setSample(x, y, 0, (x * 7 + y * 13) & 0xff);
+      }
+    }
+    assertClose(copyAs(indexed, BufferedImage.TYPE_INT_ARGB_PRE), Pixels.ownArgb(indexed), 0);
+
+    // Drawn scaled into a rectangle of a canvas (a GIF frame's place), over what is there.
+    BufferedImage canvas = translucent();
+    BufferedImage expectedCanvas = copyAs(canvas, BufferedImage.TYPE_INT_ARGB_PRE);
+    Graphics2D g = expectedCanvas.createGraphics();
+    g.drawImage(indexed, 10, 20, 150, 100, null);
+    g.dispose();
+    Pixels.draw(canvas, indexed, new Rectangle(10, 20, 150, 100), AlphaComposite.SrcOver);
+    assertClose(expectedCanvas, canvas, 1);
+  }
+
+  @Test
+  void encodedBytesComeOutOfTheirBlocksWhole() {
+    Random random = new Random(7);
+    for (int length : new int[] {0, 1, 8191, 8192, 8193, 300_000, 1_500_000}) {
+      byte[] data = new byte[length];
+      random.nextBytes(data);
+      Encoders.Blocks blocks = new Encoders.Blocks();
+      ByteArrayOutputStream expected = new ByteArrayOutputStream();
+      for (int at = 0; at < length; ) {
+        int n = Math.min(length - at, random.nextInt(70_000) + 1);
+        if (n == 1) {
+          blocks.write(data[at]);
+        } else {
+          blocks.write(data, at, n);
+        }
+        expected.write(data, at, n);
+        at += n;
+      }
+      assertArrayEquals(expected.toByteArray(), blocks.toByteArray(), length + " bytes");
     }
   }
 }
