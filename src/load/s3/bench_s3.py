@@ -14,7 +14,8 @@ For each size it runs wrk (-t2, --connections) against:
   GET  store    GETs of the object from the bucket
   GET  server   GETs of the same bytes through A (streamed from the store)
   GET  2 inst.  the same GETs spread over A and B
-and prints a Markdown table of medians over the rounds (req/s, MiB/s, p50, p99) and the ratios.
+and prints a Markdown table of medians over the rounds (req/s, MiB/s, p50, p99), the ratios, and the CPU
+each request cost the server instance(s) serving it, the store and PostgreSQL (from /proc, ms per request).
 Everything shares the machine: only ratios measured side by side in one run mean much.
 
 --jar PATH measures another build; --baseline-jar PATH (repeatable) starts one more instance from
@@ -39,7 +40,7 @@ import urllib.request
 import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench"))
-from bench import Profile  # noqa: E402
+from bench import Profile, cpu_seconds, postgres_pids  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 JAR = os.path.join(ROOT, "target", "avatar-server.jar")
@@ -224,6 +225,10 @@ def main():
                                                             {"IMAGE": image, "TOKENS": tokens})),
                     ("GET", label, lambda d, base=base: wrk(base + avatar, args.connections, d)),
                 ]
+            # Whose CPU each load is charged with, besides the store's and PostgreSQL's.
+            served_by = {"store": [], "server": pids[:1], "2 instances": pids[:2]}
+            for i, jar in enumerate(args.baseline_jar):
+                served_by["server (%s)" % os.path.basename(jar)] = [pids[2 + i]]
             if args.loads:
                 words = [w.strip() for w in args.loads.split(",")]
                 loads = [l for l in loads if any(w in l[0] + " " + l[1] for w in words)]
@@ -237,25 +242,39 @@ def main():
                     if args.profile and r == 0 and target == "server":
                         profile = Profile(args.profile, pids[0], work, "%s-%s" % (method, size_text))
                         profile.start()
-                    results[(method, target)].append(run(args.duration))
+                    watched = [store.pid] + pids + postgres_pids()
+                    before = cpu_seconds(watched)
+                    result = run(args.duration)
+                    after = cpu_seconds(watched)
+                    requests = max(1.0, result["rate"] * args.duration)
+
+                    def ms(which):
+                        return 1000.0 * sum(after.get(p, 0) - before.get(p, 0) for p in which if p in after) / requests
+                    result["server_ms"] = ms(served_by[target])
+                    result["store_ms"] = ms([store.pid])
+                    result["pg_ms"] = ms([p for p in watched if p != store.pid and p not in pids])
+                    results[(method, target)].append(result)
                     if profile:
                         profiles.append("%s %s through instance A:\n%s" % (method, size_text, profile.finish()))
             for method, target, _ in loads:
                 runs = results[(method, target)]
-                med = {k: statistics.median(x[k] for x in runs) for k in ("rate", "p50", "p99")}
+                med = {k: statistics.median(x[k] for x in runs)
+                       for k in ("rate", "p50", "p99", "server_ms", "store_ms", "pg_ms")}
                 rows.append((method, size_text, target, med))
 
         print()
-        print("| load | size | target | req/s | MiB/s | p50 ms | p99 ms | vs store | 2 instances vs 1 |")
-        print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        print("| load | size | target | req/s | MiB/s | p50 ms | p99 ms | vs store | 2 instances vs 1 |"
+              " CPU ms/req: server | store | PostgreSQL |")
+        print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         by = {(m, s, t): med for m, s, t, med in rows}
         for method, size_text, target, med in rows:
             store = by.get((method, size_text, "store"))
             one = by.get((method, size_text, "server"), {}).get("rate")
-            print("| %s | %s | %s | %.0f | %.1f | %.1f | %.1f | %s | %s |" % (
+            print("| %s | %s | %s | %.0f | %.1f | %.1f | %.1f | %s | %s | %.2f | %.2f | %.2f |" % (
                 method, size_text, target, med["rate"], med["rate"] * parse_size(size_text) / 1048576, med["p50"],
                 med["p99"], "" if target == "store" or not store else "%.2f×" % (med["rate"] / store["rate"]),
-                "%.2f×" % (med["rate"] / one) if target == "2 instances" and one else ""))
+                "%.2f×" % (med["rate"] / one) if target == "2 instances" and one else "",
+                med["server_ms"], med["store_ms"], med["pg_ms"]))
         for text in profiles:
             print()
             print("Profile of " + text)
