@@ -1,6 +1,8 @@
 package io.avatarserver.storage.s3;
 
 import io.avatarserver.config.ServerConfig;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -17,6 +19,7 @@ import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.net.HostAndPort;
 import io.vertx.core.streams.ReadStream;
 import software.amazon.awssdk.http.SdkHttpMethod;
@@ -66,6 +69,10 @@ final class S3Http {
     }
   }
 
+  /** Bytes of a GET's body past which a batch is handed on (one write to the client; one piece over at most). */
+  static final int BATCH_BYTES = 64 * 1024;
+  /** The most chunks in one such buffer (Netty's composite would copy them together past its maximum). */
+  private static final int BATCH_COMPONENTS = 16;
   /** Bytes of an error answer's body read for its code; the rest is not read. */
   private static final int ERROR_BODY_BYTES = 4096;
   /** The payload hash of a signed request whose body is not hashed (the PUT carries its own checksum). */
@@ -293,7 +300,11 @@ final class S3Http {
    */
   final class Body implements ReadStream<Buffer> {
     private final HttpClientResponse response;
+    private final Context context;
     private final long length;
+    private Handler<Buffer> handler;
+    private CompositeByteBuf batch;
+    private boolean batchScheduled;
     /** Chunks the reader asked for and did not get yet (Long.MAX_VALUE: flowing); 0: paused. */
     private long demand;
     private boolean ended;
@@ -304,9 +315,12 @@ final class S3Http {
 
     Body(HttpClientResponse response) {
       this.response = response;
+      this.context = vertx.getOrCreateContext();
       String contentLength = response.getHeader("Content-Length");
       this.length = contentLength == null ? -1 : Long.parseLong(contentLength.trim());
       response.endHandler(v -> {
+        // The end comes only while the reader reads (the response is paused with it): the batch first.
+        deliverBatch();
         ended = true;
         stopWatch();
         Handler<Void> handler = endHandler;
@@ -373,18 +387,59 @@ final class S3Http {
 
     @Override
     public Body handler(Handler<Buffer> handler) {
+      this.handler = handler;
       if (handler == null) {
         response.handler(null);
       } else {
-        response.handler(chunk -> {
-          lastActivity = System.nanoTime();
-          if (demand != Long.MAX_VALUE && demand > 0) {
-            demand--;
-          }
-          handler.handle(chunk);
-        });
+        response.handler(this::chunk);
       }
       return this;
+    }
+
+    /**
+     * A chunk of the body (Vert.x's HTTP client splits it in pieces of at most 8 KiB, each its own heap
+     * copy). While the reader reads on (a pipe), the chunks of one read from the socket are handed on as
+     * one buffer (a composite, no copy), at the end of the event loop's turn or at
+     * {@link #BATCH_BYTES}: one write and one flush to the client for them, not one per 8 KiB. Fetched
+     * one at a time, each is handed on as it is.
+     */
+    private void chunk(Buffer chunk) {
+      lastActivity = System.nanoTime();
+      if (demand != Long.MAX_VALUE) {
+        deliverBatch();
+        if (demand > 0) {
+          demand--;
+        }
+        handler.handle(chunk);
+        return;
+      }
+      if (batch == null) {
+        batch = Unpooled.compositeBuffer(BATCH_COMPONENTS);
+      }
+      batch.addComponent(true, ((BufferInternal) chunk).getByteBuf());
+      if (batch.readableBytes() >= BATCH_BYTES || batch.numComponents() >= BATCH_COMPONENTS) {
+        deliverBatch();
+      } else if (!batchScheduled) {
+        batchScheduled = true;
+        context.runOnContext(v -> {
+          batchScheduled = false;
+          deliverBatch();
+        });
+      }
+    }
+
+    /** Hands on the chunks batched so far, unless the reader paused meanwhile (then at its resume). */
+    private void deliverBatch() {
+      CompositeByteBuf ready = batch;
+      Handler<Buffer> reader = handler;
+      if (ready == null || demand == 0 || reader == null) {
+        return;
+      }
+      batch = null;
+      if (demand != Long.MAX_VALUE) {
+        demand--;
+      }
+      reader.handle(BufferInternal.buffer(ready));
     }
 
     @Override
@@ -399,6 +454,11 @@ final class S3Http {
       demand = Long.MAX_VALUE;
       lastActivity = System.nanoTime();
       watch();
+      deliverBatch();
+      if (demand == 0) {
+        // The reader paused again on the batch.
+        return this;
+      }
       response.resume();
       return this;
     }
@@ -409,6 +469,7 @@ final class S3Http {
         demand = demand + amount < 0 ? Long.MAX_VALUE : demand + amount;
         lastActivity = System.nanoTime();
         watch();
+        deliverBatch();
       }
       response.fetch(amount);
       return this;

@@ -211,6 +211,60 @@ class S3StorageTest {
   }
 
   @Test
+  @DisplayName("A GET piped on is handed on in batches of the client's 8 KiB pieces (one write each, about 64 KiB at most), not"
+    + " piece by piece, and arrives whole")
+  void pipedGetIsBatched(Vertx vertx) {
+    byte[] bytes = random(2 << 20);
+    String key = publish(storage, 44, bytes, sha256(bytes));
+    List<Integer> writes = new java.util.concurrent.CopyOnWriteArrayList<>();
+    ByteArrayOutputStream got = new ByteArrayOutputStream();
+    Promise<Void> piped = Promise.promise();
+    vertx.runOnContext(v -> storage.open(key).compose(content -> {
+      StoredContent.Streamed streamed = (StoredContent.Streamed) content;
+      return streamed.stream().pipeTo(new io.vertx.core.streams.WriteStream<Buffer>() {
+        @Override
+        public io.vertx.core.streams.WriteStream<Buffer> exceptionHandler(io.vertx.core.Handler<Throwable> handler) {
+          return this;
+        }
+
+        @Override
+        public Future<Void> write(Buffer data) {
+          writes.add(data.length());
+          synchronized (got) {
+            got.writeBytes(data.getBytes());
+          }
+          return Future.succeededFuture();
+        }
+
+        @Override
+        public Future<Void> end() {
+          return Future.succeededFuture();
+        }
+
+        @Override
+        public io.vertx.core.streams.WriteStream<Buffer> setWriteQueueMaxSize(int maxSize) {
+          return this;
+        }
+
+        @Override
+        public boolean writeQueueFull() {
+          return false;
+        }
+
+        @Override
+        public io.vertx.core.streams.WriteStream<Buffer> drainHandler(io.vertx.core.Handler<Void> handler) {
+          return this;
+        }
+      }).onComplete(ar -> content.close());
+    }).onComplete(piped));
+    piped.future().await();
+    assertArrayEquals(bytes, got.toByteArray());
+    assertTrue(writes.stream().allMatch(n -> n <= S3Http.BATCH_BYTES + 8192), "a batch over 64 KiB and a piece: " + writes);
+    assertTrue(writes.size() < bytes.length / 8192 / 2,
+      writes.size() + " writes for " + bytes.length / 8192 + " pieces of 8 KiB: " + writes);
+  }
+
+  @Test
   @DisplayName("A PUT never replaces an object: If-None-Match: * makes the store refuse an existing key (412)")
   void noOverwrite() throws Exception {
     byte[] first = random(5000);
