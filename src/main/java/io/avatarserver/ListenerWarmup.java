@@ -1,0 +1,193 @@
+package io.avatarserver;
+
+import io.avatarserver.auth.Tokens;
+import io.avatarserver.http.ApiRouter;
+import io.avatarserver.http.HttpServerVerticle;
+import io.avatarserver.upload.image.SyntheticPng;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Real uploads over loopback HTTP before the public listener opens, so that the first clients do not
+ * meet a cold JIT. A private listener on {@code 127.0.0.1}, port 0, serves the same routes through the
+ * same pipeline, storage and database (its own row cache, rate limits and upload slots, none of them
+ * the public ones); a reserved internal user is created, takes {@code requests} PUTs of synthetic PNGs
+ * (most of them small, for the per-request code: HTTP decoding, routing, the token, the staging file, its
+ * fsync and rename, the PostgreSQL save; every fourth of 1 MiB, for the per-chunk code), then its avatar
+ * is deleted over HTTP and its row deleted, and the private listener is closed. Nothing remains: no row,
+ * no file, no object. Why: in the first 10 s of load after a start the JIT compilers took more than half
+ * of the machine (12.5 s of compiler CPU in 10 s on 2 cores) compiling Netty, Vert.x and the PostgreSQL
+ * client, which the synthetic warm-up of the pipeline alone ({@code upload.Warmup}) does not reach.
+ *
+ * <p>A warm-up that fails is logged and the start goes on: it is an optimisation, not a promise. Its
+ * user is deleted in every case; one left by a process killed meanwhile (its name is
+ * {@link #RESERVED_NAME}, which the API refuses for a user, as it holds a control character) is deleted
+ * by a later start's warm-up once ten minutes old (its avatar file then by the recovery sweep).
+ */
+final class ListenerWarmup {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ListenerWarmup.class);
+
+  /** The reserved user's name: U+0001, a control character, makes it one that {@code POST /users} can never create. */
+  static final String RESERVED_NAME = "\u0001avatar-server warm-up";
+  /** The longest wait, after the uploads, for the compilations they queued ({@code -D}; 0: none). */
+  static final String SETTLE_PROPERTY = "avatar.warmupSettleMillis";
+  private static final long SETTLE_STEP_MILLIS = 200;
+  /** Requests in flight at once. */
+  private static final int CONCURRENCY = 8;
+  private static final int SMALL = 4 * 1024;
+  private static final int LARGE = 1 << 20;
+  /** A reserved user older than this is a killed process's leftover (a live warm-up takes seconds). */
+  static final long LEFTOVER_SECONDS = 600;
+
+  /** What the warm-up did: requests answered 2xx, all requests sent, the time it took, and when it ended. */
+  record Report(int succeeded, int sent, long millis, long endedNanos) {
+    static final Report NONE = new Report(0, 0, 0, 0);
+  }
+
+  /** The database operations on the reserved user that the API does not have. */
+  interface ReservedUsers {
+    /** Deletes the user row (its avatar and variant rows go with it). */
+    Future<Void> delete(long userId);
+
+    /** Deletes rows named {@code name} created before {@code secondsAgo}; succeeds with how many. */
+    Future<Integer> deleteOlder(String name, long secondsAgo);
+  }
+
+  private ListenerWarmup() {
+  }
+
+  /**
+   * Runs the warm-up; the future always succeeds (with {@link Report#NONE} when it could not run).
+   *
+   * @param router the private listener's router, over services that share nothing of the public
+   *               listener's state but the storage, the pool and the pipeline's code
+   */
+  static Future<Report> run(Vertx vertx, int requests, int instances, Tokens tokens,
+                            io.avatarserver.avatar.AvatarRepository repository, ReservedUsers reserved,
+                            java.util.function.Function<Vertx, io.vertx.ext.web.Router> router) {
+    if (requests <= 0) {
+      return Future.succeededFuture(Report.NONE);
+    }
+    long started = System.nanoTime();
+    return reserved.deleteOlder(RESERVED_NAME, LEFTOVER_SECONDS)
+      .onSuccess(n -> {
+        if (n > 0) {
+          LOG.info("deleted {} warm-up users left by a process stopped during its warm-up", n);
+        }
+      })
+      .compose(n -> repository.createUser(RESERVED_NAME))
+      .compose(user -> {
+        long id = user.id();
+        HttpServerOptions options = new HttpServerOptions().setHost("127.0.0.1").setPort(0)
+          .setHandle100ContinueAutomatically(false).setTcpNoDelay(true).setHttp2ClearTextEnabled(false);
+        java.util.List<HttpServerVerticle> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+        return vertx.deployVerticle(() -> {
+          HttpServerVerticle verticle = new HttpServerVerticle(options, router);
+          listeners.add(verticle);
+          return verticle;
+        }, new DeploymentOptions().setInstances(instances))
+          .compose(deployment -> {
+            HttpClient client = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1")
+              .setDefaultPort(listeners.get(0).actualPort()).setKeepAlive(true), new PoolOptions().setHttp1MaxSize(CONCURRENCY));
+            String token = tokens.mint(id, false, 600);
+            return uploads(client, id, token, requests)
+              .compose(report -> send(client, HttpMethod.DELETE, id, token, null).map(report))
+              .eventually(client::close)
+              .eventually(() -> vertx.undeploy(deployment));
+          })
+          .eventually(() -> reserved.delete(id));
+      })
+      .compose(report -> settled(vertx, Long.getLong(SETTLE_PROPERTY, 5000)).map(report))
+      .map(r -> new Report(r.succeeded(), r.sent(), (System.nanoTime() - started) / 1_000_000, System.nanoTime()))
+      .onSuccess(r -> LOG.info("warmed the listener with {} of {} uploads over loopback in {} ms", r.succeeded(),
+        r.sent(), r.millis()))
+      .otherwise(err -> {
+        LOG.warn("the listener warm-up failed (the start goes on, with a cold JIT): {}", err.toString());
+        return Report.NONE;
+      });
+  }
+
+  /**
+   * Completes once the JIT compilers have worked less than a tenth of the last {@link #SETTLE_STEP_MILLIS}
+   * (the compilations the warm-up queued are done), or after {@code maxMillis}; at once without a
+   * compilation-time monitor. On timers: no thread waits.
+   */
+  private static Future<Void> settled(Vertx vertx, long maxMillis) {
+    java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+    if (maxMillis <= 0 || jit == null || !jit.isCompilationTimeMonitoringSupported()) {
+      return Future.succeededFuture();
+    }
+    Promise<Void> done = Promise.promise();
+    long deadline = System.nanoTime() + maxMillis * 1_000_000;
+    AtomicLong last = new AtomicLong(jit.getTotalCompilationTime());
+    vertx.setPeriodic(SETTLE_STEP_MILLIS, timer -> {
+      long now = jit.getTotalCompilationTime();
+      if (now - last.getAndSet(now) < SETTLE_STEP_MILLIS / 10 || System.nanoTime() - deadline > 0) {
+        vertx.cancelTimer(timer);
+        done.tryComplete();
+      }
+    });
+    return done.future();
+  }
+
+  /** {@code total} PUTs, {@link #CONCURRENCY} at a time; every fourth of 1 MiB, the others of 4 KiB. */
+  private static Future<Report> uploads(HttpClient client, long id, String token, int total) {
+    Buffer small = Buffer.buffer(SyntheticPng.png(SMALL, 1));
+    Buffer large = Buffer.buffer(SyntheticPng.png(LARGE, 2));
+    AtomicInteger next = new AtomicInteger();
+    AtomicInteger succeeded = new AtomicInteger();
+    AtomicLong failed = new AtomicLong();
+    Promise<Report> done = Promise.promise();
+    AtomicInteger running = new AtomicInteger(Math.min(CONCURRENCY, total));
+    Runnable[] lane = new Runnable[1];
+    lane[0] = () -> {
+      int n = next.getAndIncrement();
+      if (n >= total) {
+        if (running.decrementAndGet() == 0) {
+          done.complete(new Report(succeeded.get(), total, 0, 0));
+        }
+        return;
+      }
+      send(client, HttpMethod.PUT, id, token, n % 4 == 3 ? large : small).onComplete(ar -> {
+        if (ar.succeeded()) {
+          succeeded.incrementAndGet();
+        } else if (failed.getAndIncrement() == 0) {
+          LOG.debug("a warm-up upload failed: {}", ar.cause().toString());
+        }
+        lane[0].run();
+      });
+    };
+    for (int i = running.get(); i > 0; i--) {
+      lane[0].run();
+    }
+    return done.future();
+  }
+
+  /** One request on the reserved user's avatar; succeeds on 2xx, fails otherwise. */
+  private static Future<Void> send(HttpClient client, HttpMethod method, long id, String token, Buffer body) {
+    RequestOptions request = new RequestOptions().setMethod(method).setURI("/users/" + id + "/avatar")
+      .putHeader("Authorization", "Bearer " + token);
+    if (body != null) {
+      request.putHeader("Content-Type", "image/png");
+    }
+    return client.request(request)
+      .compose(req -> body == null ? req.send() : req.send(body))
+      .compose(response -> response.body().compose(b -> response.statusCode() / 100 == 2 ? Future.succeededFuture()
+        : Future.failedFuture(method + " answered " + response.statusCode() + ": " + b)));
+  }
+}
