@@ -47,6 +47,8 @@ final class ListenerWarmup {
   /** The longest wait, after the uploads, for the compilations they queued ({@code -D}; 0: none). */
   static final String SETTLE_PROPERTY = "avatar.warmupSettleMillis";
   private static final long SETTLE_STEP_MILLIS = 200;
+  /** How many reserved users share the uploads ({@code -D}; {@link #CONCURRENCY} by default). */
+  static final String USERS_PROPERTY = "avatar.warmupUsers";
   /** Requests in flight at once. */
   private static final int CONCURRENCY = 8;
   private static final int SMALL = 4 * 1024;
@@ -90,28 +92,19 @@ final class ListenerWarmup {
           LOG.info("deleted {} warm-up users left by a process stopped during its warm-up", n);
         }
       })
-      .compose(n -> repository.createUser(RESERVED_NAME))
-      .compose(user -> {
-        long id = user.id();
-        HttpServerOptions options = new HttpServerOptions().setHost("127.0.0.1").setPort(0)
-          .setHandle100ContinueAutomatically(false).setTcpNoDelay(true).setHttp2ClearTextEnabled(false);
-        java.util.List<HttpServerVerticle> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
-        return vertx.deployVerticle(() -> {
-          HttpServerVerticle verticle = new HttpServerVerticle(options, router);
-          listeners.add(verticle);
-          return verticle;
-        }, new DeploymentOptions().setInstances(instances))
-          .compose(deployment -> {
-            HttpClient client = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1")
-              .setDefaultPort(listeners.get(0).actualPort()).setKeepAlive(true), new PoolOptions().setHttp1MaxSize(CONCURRENCY));
-            String token = tokens.mint(id, false, 600);
-            return uploads(client, id, token, requests)
-              .compose(report -> send(client, HttpMethod.DELETE, id, token, null).map(report))
-              .eventually(client::close)
-              .eventually(() -> vertx.undeploy(deployment));
-          })
-          .eventually(() -> reserved.delete(id).onFailure(err -> LOG.warn(
-            "the warm-up user {} was not deleted (a later start deletes it): {}", id, err.toString())));
+      .compose(n -> {
+        int count = (int) Math.max(1, Math.min(requests, Long.getLong(USERS_PROPERTY, CONCURRENCY)));
+        java.util.List<Future<io.avatarserver.avatar.User>> created = new java.util.ArrayList<>();
+        for (int i = 0; i < count; i++) {
+          created.add(repository.createUser(RESERVED_NAME));
+        }
+        // Every user that was created is deleted, whatever else failed.
+        return Future.join(created).transform(ar -> {
+          long[] ids = created.stream().filter(Future::succeeded).mapToLong(f -> f.result().id()).toArray();
+          Future<Report> uploads = ar.succeeded() ? uploadAndDelete(vertx, instances, tokens, router, ids, requests)
+            : Future.failedFuture(ar.cause());
+          return uploads.eventually(() -> deleteUsers(reserved, ids));
+        });
       })
       .compose(report -> settled(vertx, Long.getLong(SETTLE_PROPERTY, 5000)).map(report))
       .map(r -> new Report(r.succeeded(), r.sent(), (System.nanoTime() - started) / 1_000_000, System.nanoTime()))
@@ -121,6 +114,51 @@ final class ListenerWarmup {
         LOG.warn("the listener warm-up failed (the start goes on, with a cold JIT): {}", err.toString());
         return Report.NONE;
       });
+  }
+
+  /**
+   * The private listener, {@code requests} uploads spread over the users {@code ids} (one per lane), then
+   * each user's avatar deleted over HTTP; the listener closed in every case.
+   */
+  private static Future<Report> uploadAndDelete(Vertx vertx, int instances, Tokens tokens,
+                                                java.util.function.Function<Vertx, io.vertx.ext.web.Router> router,
+                                                long[] ids, int requests) {
+    HttpServerOptions options = new HttpServerOptions().setHost("127.0.0.1").setPort(0)
+      .setHandle100ContinueAutomatically(false).setTcpNoDelay(true).setHttp2ClearTextEnabled(false);
+    java.util.List<HttpServerVerticle> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    return vertx.deployVerticle(() -> {
+      HttpServerVerticle verticle = new HttpServerVerticle(options, router);
+      listeners.add(verticle);
+      return verticle;
+    }, new DeploymentOptions().setInstances(instances))
+      .compose(deployment -> {
+        HttpClient client = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1")
+          .setDefaultPort(listeners.get(0).actualPort()).setKeepAlive(true), new PoolOptions().setHttp1MaxSize(CONCURRENCY));
+        String[] tokenOf = new String[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+          tokenOf[i] = tokens.mint(ids[i], false, 600);
+        }
+        return uploads(client, ids, tokenOf, requests)
+          .compose(report -> {
+            Future<Void> deleted = Future.succeededFuture();
+            for (int i = 0; i < ids.length; i++) {
+              int user = i;
+              deleted = deleted.compose(v -> send(client, HttpMethod.DELETE, ids[user], tokenOf[user], null));
+            }
+            return deleted.map(report);
+          })
+          .eventually(client::close)
+          .eventually(() -> vertx.undeploy(deployment));
+      });
+  }
+
+  private static Future<Void> deleteUsers(ReservedUsers reserved, long[] ids) {
+    Future<Void> chain = Future.succeededFuture();
+    for (long id : ids) {
+      chain = chain.eventually(() -> reserved.delete(id).onFailure(err -> LOG.warn(
+        "the warm-up user {} was not deleted (a later start deletes it): {}", id, err.toString())));
+    }
+    return chain;
   }
 
   /**
@@ -146,8 +184,11 @@ final class ListenerWarmup {
     return done.future();
   }
 
-  /** {@code total} PUTs, {@link #CONCURRENCY} at a time; every fourth of 1 MiB, the others of 4 KiB. */
-  private static Future<Report> uploads(HttpClient client, long id, String token, int total) {
+  /**
+   * {@code total} PUTs, {@link #CONCURRENCY} at a time, the n-th by user {@code n % ids.length}; every
+   * fourth of 1 MiB, the others of 4 KiB.
+   */
+  private static Future<Report> uploads(HttpClient client, long[] ids, String[] tokens, int total) {
     Buffer small = Buffer.buffer(SyntheticPng.png(SMALL, 1));
     Buffer large = Buffer.buffer(SyntheticPng.png(LARGE, 2));
     AtomicInteger next = new AtomicInteger();
@@ -164,7 +205,8 @@ final class ListenerWarmup {
         }
         return;
       }
-      send(client, HttpMethod.PUT, id, token, n % 4 == 3 ? large : small).onComplete(ar -> {
+      int user = n % ids.length;
+      send(client, HttpMethod.PUT, ids[user], tokens[user], n % 4 == 3 ? large : small).onComplete(ar -> {
         if (ar.succeeded()) {
           succeeded.incrementAndGet();
         } else if (failed.getAndIncrement() == 0) {
