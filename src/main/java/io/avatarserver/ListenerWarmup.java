@@ -1,7 +1,6 @@
 package io.avatarserver;
 
 import io.avatarserver.auth.Tokens;
-import io.avatarserver.http.ApiRouter;
 import io.avatarserver.http.HttpServerVerticle;
 import io.avatarserver.upload.image.SyntheticPng;
 import io.vertx.core.DeploymentOptions;
@@ -25,16 +24,18 @@ import java.util.concurrent.atomic.AtomicLong;
  * Real uploads over loopback HTTP before the public listener opens, so that the first clients do not
  * meet a cold JIT. A private listener on {@code 127.0.0.1}, port 0, serves the same routes through the
  * same pipeline, storage and database (its own row cache, rate limits and upload slots, none of them
- * the public ones); a reserved internal user is created, takes {@code requests} PUTs of synthetic PNGs
- * (most of them small, for the per-request code: HTTP decoding, routing, the token, the staging file, its
- * fsync and rename, the PostgreSQL save; every fourth of 1 MiB, for the per-chunk code), then its avatar
- * is deleted over HTTP and its row deleted, and the private listener is closed. Nothing remains: no row,
- * no file, no object. Why: in the first 10 s of load after a start the JIT compilers took more than half
- * of the machine (12.5 s of compiler CPU in 10 s on 2 cores) compiling Netty, Vert.x and the PostgreSQL
- * client, which the synthetic warm-up of the pipeline alone ({@code upload.Warmup}) does not reach.
+ * the public ones); reserved internal users are created (one per lane of {@link #CONCURRENCY}), take
+ * {@code requests} PUTs of synthetic PNGs (most of them small, for the per-request code: HTTP decoding,
+ * routing, the token, the staging file, its fsync and rename, the PostgreSQL save; every fourth of 1 MiB,
+ * for the per-chunk code), then their avatars are deleted over HTTP and their rows deleted, and the
+ * private listener is closed. Nothing remains: no row, no file, no object. Why: in the first 10 s of load
+ * after a start, with the synthetic warm-up of the pipeline alone ({@code upload.Warmup}), the server
+ * spent 9.1 ms of CPU per 1 MiB upload against about 3.6 in the steady state, most of the difference in
+ * the JIT compiling Netty, Vert.x, the router and the PostgreSQL client; with this warm-up, 7.1 to 7.3
+ * (README, performance).
  *
  * <p>A warm-up that fails is logged and the start goes on: it is an optimisation, not a promise. Its
- * user is deleted in every case; one left by a process killed meanwhile (its name is
+ * users are deleted in every case; one left by a process killed meanwhile (its name is
  * {@link #RESERVED_NAME}, which the API refuses for a user, as it holds a control character) is deleted
  * by a later start's warm-up once ten minutes old (its avatar file then by the recovery sweep).
  */
@@ -44,9 +45,6 @@ final class ListenerWarmup {
 
   /** The reserved user's name: U+0001, a control character, makes it one that {@code POST /users} can never create. */
   static final String RESERVED_NAME = "\u0001avatar-server warm-up";
-  /** The longest wait, after the uploads, for the compilations they queued ({@code -D}; 0: none). */
-  static final String SETTLE_PROPERTY = "avatar.warmupSettleMillis";
-  private static final long SETTLE_STEP_MILLIS = 200;
   /** How many reserved users share the uploads ({@code -D}; {@link #CONCURRENCY} by default). */
   static final String USERS_PROPERTY = "avatar.warmupUsers";
   /** Requests in flight at once. */
@@ -106,7 +104,6 @@ final class ListenerWarmup {
           return uploads.eventually(() -> deleteUsers(reserved, ids));
         });
       })
-      .compose(report -> settled(vertx, Long.getLong(SETTLE_PROPERTY, 5000)).map(report))
       .map(r -> new Report(r.succeeded(), r.sent(), (System.nanoTime() - started) / 1_000_000, System.nanoTime()))
       .onSuccess(r -> LOG.info("warmed the listener with {} of {} uploads over loopback in {} ms", r.succeeded(),
         r.sent(), r.millis()))
@@ -159,29 +156,6 @@ final class ListenerWarmup {
         "the warm-up user {} was not deleted (a later start deletes it): {}", id, err.toString())));
     }
     return chain;
-  }
-
-  /**
-   * Completes once the JIT compilers have worked less than a tenth of the last {@link #SETTLE_STEP_MILLIS}
-   * (the compilations the warm-up queued are done), or after {@code maxMillis}; at once without a
-   * compilation-time monitor. On timers: no thread waits.
-   */
-  private static Future<Void> settled(Vertx vertx, long maxMillis) {
-    java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
-    if (maxMillis <= 0 || jit == null || !jit.isCompilationTimeMonitoringSupported()) {
-      return Future.succeededFuture();
-    }
-    Promise<Void> done = Promise.promise();
-    long deadline = System.nanoTime() + maxMillis * 1_000_000;
-    AtomicLong last = new AtomicLong(jit.getTotalCompilationTime());
-    vertx.setPeriodic(SETTLE_STEP_MILLIS, timer -> {
-      long now = jit.getTotalCompilationTime();
-      if (now - last.getAndSet(now) < SETTLE_STEP_MILLIS / 10 || System.nanoTime() - deadline > 0) {
-        vertx.cancelTimer(timer);
-        done.tryComplete();
-      }
-    });
-    return done.future();
   }
 
   /**
