@@ -48,7 +48,7 @@ final class ListenerWarmup {
   /** How many reserved users share the uploads ({@code -D}; {@link #CONCURRENCY} by default). */
   static final String USERS_PROPERTY = "avatar.warmupUsers";
   /** Requests in flight at once. */
-  private static final int CONCURRENCY = 8;
+  private static final int CONCURRENCY = Integer.getInteger("avatar.warmupConcurrency", 8);
   private static final int SMALL = 4 * 1024;
   private static final int LARGE = 1 << 20;
   /** A reserved user older than this is a killed process's leftover (a live warm-up takes seconds). */
