@@ -416,8 +416,16 @@ def main():
                         help="start the server with a class-data archive made by a short training run first")
     parser.add_argument("--server-config", default="{}",
                         help='JSON merged into the server\'s configuration, e.g. \'{"upload": {"writeBufferBytes": 262144}}\'')
+    parser.add_argument("--cold-ab", action="append", default=[], metavar="NAME=OPTIONS",
+                        help="cold starts only: for each of --cold-rounds rounds, start the server afresh once per such "
+                             "variant (its options added: JVM options, and AVATAR_…=value settings in its environment; order rotated each round), measure its first "
+                             "--cold-seconds of load and nginx's beside it, and print medians per variant")
+    parser.add_argument("--cold-rounds", type=int, default=3, help="rounds of --cold-ab")
     args = parser.parse_args()
     wanted = {"256K": "256 KiB", "1M": "1 MiB", "5M": "5 MiB"}
+    if args.cold_ab:
+        cold_ab(args, wanted[args.cold_size])
+        return
     run_sizes = [(l, s) for l, s in SIZES if l in {wanted[w] for w in args.sizes.split(",") if w}]
 
     ensure_tools()
@@ -434,14 +442,7 @@ def main():
 
     config = os.path.join(work, "server.json")
     with open(config, "w") as f:
-        json.dump(merge({
-            "http": {"host": "127.0.0.1", "port": SERVER_PORT},
-            "storage": {"dataDir": os.path.join(work, "server")},
-            "database": {"url": "postgresql://postgres@127.0.0.1:5432/avatar_bench"},
-            "auth": {"jwtSecret": SECRET},
-            # A load test is many writes per user: the per-user and per-address rates are lifted.
-            "limits": {"userWritesPerMinute": 0, "addressWritesPerSecond": 0, "maxUploadsPerUser": 0},
-        }, json.loads(args.server_config)), f)
+        json.dump(merge(server_settings(os.path.join(work, "server")), json.loads(args.server_config)), f)
     env = dict(os.environ, AVATAR_CONFIG=config, AVATAR_LOG_LEVEL="WARN")
     server_log = open(os.path.join(work, "server.log"), "w")
     jvm = ["java", "-Xmx" + args.xmx] + os.environ.get("BENCH_SERVER_JVM_ARGS", "").split()
@@ -452,33 +453,7 @@ def main():
                               stderr=subprocess.STDOUT)
 
     nginx_dir = os.path.join(work, "nginx")
-    for d in ("root/dav", "root/files", "tmp", "logs"):
-        os.makedirs(os.path.join(nginx_dir, d))
-    with open(os.path.join(nginx_dir, "nginx.conf"), "w") as f:
-        f.write("""
-user root;
-worker_processes 2;
-pid %(d)s/nginx.pid;
-error_log %(d)s/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 1000000;
-  client_max_body_size 11m;
-  client_body_temp_path %(d)s/tmp;
-  server {
-    listen 127.0.0.1:%(port)d;
-    root %(d)s/root;
-    location /dav/ { dav_methods PUT; create_full_put_path on; }
-    location /files/ { }
-  }
-}
-""" % {"d": nginx_dir, "port": NGINX_PORT})
-    nginx_bin = shutil.which("nginx") or "/usr/sbin/nginx"
-    nginx = subprocess.Popen([nginx_bin, "-p", nginx_dir, "-c", os.path.join(nginx_dir, "nginx.conf"),
-                              "-g", "daemon off;"])
+    nginx = start_nginx(nginx_dir)
     try:
         for _ in range(120):
             try:
@@ -611,6 +586,137 @@ http {
         nginx.wait(60)
         if sys.exc_info()[0] is None:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def server_settings(data_dir):
+    return {
+        "http": {"host": "127.0.0.1", "port": SERVER_PORT},
+        "storage": {"dataDir": data_dir},
+        "database": {"url": "postgresql://postgres@127.0.0.1:5432/avatar_bench"},
+        "auth": {"jwtSecret": SECRET},
+        # A load test is many writes per user: the per-user and per-address rates are lifted.
+        "limits": {"userWritesPerMinute": 0, "addressWritesPerSecond": 0, "maxUploadsPerUser": 0},
+    }
+
+
+def start_nginx(nginx_dir):
+    """nginx serving WebDAV PUT under /dav/ and static files under /files/ from nginx_dir."""
+    for d in ("root/dav", "root/files", "tmp", "logs"):
+        os.makedirs(os.path.join(nginx_dir, d))
+    with open(os.path.join(nginx_dir, "nginx.conf"), "w") as f:
+        f.write("""
+user root;
+worker_processes 2;
+pid %(d)s/nginx.pid;
+error_log %(d)s/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 1000000;
+  client_max_body_size 11m;
+  client_body_temp_path %(d)s/tmp;
+  server {
+    listen 127.0.0.1:%(port)d;
+    root %(d)s/root;
+    location /dav/ { dav_methods PUT; create_full_put_path on; }
+    location /files/ { }
+  }
+}
+""" % {"d": nginx_dir, "port": NGINX_PORT})
+    nginx_bin = shutil.which("nginx") or "/usr/sbin/nginx"
+    return subprocess.Popen([nginx_bin, "-p", nginx_dir, "-c", os.path.join(nginx_dir, "nginx.conf"),
+                              "-g", "daemon off;"])
+
+
+def cold_ab(args, label):
+    """Cold starts of several server variants side by side: each round starts the server once per variant
+    (fresh database and data directory, variants in rotated order), measures the first --cold-seconds of
+    --cold-size PUTs on it, then the same load on nginx; prints per variant the medians over rounds of
+    req/s, the ratio to the nginx run of the same round, p99, CPU per request, JIT seconds and the seconds
+    from the process start to ready."""
+    ensure_tools()
+    ensure_free(SERVER_PORT)
+    ensure_free(NGINX_PORT)
+    variants = []
+    for spec in args.cold_ab:
+        name, _, options = spec.partition("=")
+        variants.append((name, options.split()))
+    # Options of the form AVATAR_…=value are environment variables (settings), the others JVM options.
+    settings = lambda options: dict(o.split("=", 1) for o in options if o.startswith("AVATAR_"))
+    jvm_options = lambda options: [o for o in options if not o.startswith("AVATAR_")]
+    work = tempfile.mkdtemp(prefix="avatar-bench-cold-", dir="/var/tmp")
+    log("work directory " + work)
+    size = dict(SIZES)[label]
+    image = os.path.join(work, "body-%d.png" % size)
+    with open(image, "wb") as f:
+        f.write(png(size, size))
+    nginx_dir = os.path.join(work, "nginx")
+    nginx = start_nginx(nginx_dir)
+    rows = collections.defaultdict(list)
+    try:
+        for rnd in range(args.cold_rounds):
+            shift = rnd % len(variants)
+            for name, options in variants[shift:] + variants[:shift]:
+                ensure_postgres()
+                data = os.path.join(work, "server-%d-%s" % (rnd, name))
+                config = os.path.join(work, "server-%d-%s.json" % (rnd, name))
+                with open(config, "w") as f:
+                    json.dump(merge(server_settings(data), json.loads(args.server_config)), f)
+                env = dict(os.environ, AVATAR_CONFIG=config, AVATAR_LOG_LEVEL="WARN", **settings(options))
+                jvm = ["java", "-Xmx" + args.xmx] + os.environ.get("BENCH_SERVER_JVM_ARGS", "").split() + jvm_options(options)
+                started = time.time()
+                with open(os.path.join(work, "server-%d-%s.log" % (rnd, name)), "w") as out:
+                    server = subprocess.Popen(jvm + ["-jar", args.jar], cwd=ROOT, env=env, stdout=out,
+                                              stderr=subprocess.STDOUT)
+                try:
+                    await_ready(server, name)
+                    ready = time.time() - started
+                    tokens = os.path.join(work, "tokens-%d-%s.txt" % (rnd, name))
+                    run(["java", "-jar", args.jar, "users", "create", "--count", str(USERS), "--tokens", tokens,
+                         "--url", "http://127.0.0.1:%d" % SERVER_PORT], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+                    own_before, pg_before = cpu_seconds([server.pid]), cpu_seconds(postgres_pids())
+                    jit_before = jit_seconds(server.pid)
+                    r = wrk("src/load/wrk/upload.lua", "http://127.0.0.1:%d" % SERVER_PORT,
+                            {"IMAGE": image, "TOKENS": tokens}, args, args.cold_seconds)
+                    own_after, pg_after = cpu_seconds([server.pid]), cpu_seconds(postgres_pids())
+                    jit_after = jit_seconds(server.pid)
+                    r["cpu"] = cpu_used(own_before, own_after) * 1000 / max(r["ok"], 1)
+                    r["pg_cpu"] = cpu_used(pg_before, pg_after) * 1000 / max(r["ok"], 1)
+                    r["jit"] = jit_after - jit_before if None not in (jit_before, jit_after) else None
+                    r["ready"] = ready
+                finally:
+                    server.send_signal(signal.SIGTERM)
+                    server.wait(60)
+                base = wrk("src/load/wrk/nginx-dav.lua", "http://127.0.0.1:%d" % NGINX_PORT,
+                           {"IMAGE": image, "TOKENS": tokens}, args, args.cold_seconds)
+                r["nginx"] = base["rps"]
+                r["ratio"] = r["rps"] / base["rps"]
+                r["p99_ratio"] = r["p99"] / base["p99"]
+                rows[name].append(r)
+                log("  round %d %-10s ready %4.1f s  %7.1f req/s  nginx %7.1f  ratio %.2f  p99 %6.1f ms  CPU ms/req %5.2f "
+                    "PostgreSQL %4.2f  JIT %s s" % (rnd + 1, name, ready, r["rps"], base["rps"], r["ratio"], r["p99"],
+                                                    r["cpu"], r["pg_cpu"], "%.1f" % r["jit"] if r["jit"] is not None
+                                                    else "?"))
+    finally:
+        nginx.send_signal(signal.SIGQUIT)
+        nginx.wait(60)
+    med = lambda name, key: statistics.median(r[key] for r in rows[name] if r[key] is not None)
+    print()
+    print("Cold starts: the first %d s of %s PUTs (wrk -t2 -c%d) after each start; %d rounds, variants in rotated "
+          "order, nginx measured right after each; medians. Load average at the end: %s"
+          % (args.cold_seconds, label, args.connections, args.cold_rounds, " ".join(open("/proc/loadavg").read().split()[:3])))
+    print()
+    print("| variant | JVM options | ready s | req/s | nginx req/s | req/s vs nginx | p99 ms | p99 vs nginx "
+          "| CPU ms/req | PostgreSQL ms/req | JIT s |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, options in variants:
+        print("| %s | %s | %.1f | %.0f | %.0f | %.2f× | %.0f | %.2f× | %.2f | %.2f | %.1f |" % (
+            name, " ".join(options) or "–", med(name, "ready"), med(name, "rps"), med(name, "nginx"),
+            med(name, "ratio"), med(name, "p99"), med(name, "p99_ratio"), med(name, "cpu"), med(name, "pg_cpu"),
+            med(name, "jit") if any(r["jit"] is not None for r in rows[name]) else float("nan")))
+    shutil.rmtree(work, ignore_errors=True)
 
 
 def print_table(results, sizes, args, profiles=()):

@@ -85,12 +85,14 @@ public final class AvatarServer {
   private final long evictor;
   private final long sweepTimer;
   private Future<Void> stopping;
+  private final ListenerWarmup.Report warmup;
 
   private AvatarServer(Vertx vertx, ServerConfig config, AvatarRepository repository,
                        java.util.function.Supplier<Future<Void>> closeStorage, AvatarUploads uploads,
                        Sweeper sweeper, List<HttpServerVerticle> verticles, List<HttpServerVerticle> managementVerticles,
                        AtomicBoolean draining, String deploymentId, String managementDeploymentId, long evictor,
-                       long sweepTimer) {
+                       long sweepTimer, ListenerWarmup.Report warmup) {
+    this.warmup = warmup;
     this.vertx = vertx;
     this.config = config;
     this.repository = repository;
@@ -192,6 +194,8 @@ public final class AvatarServer {
     List<HttpServerVerticle> managementVerticles = new CopyOnWriteArrayList<>();
     java.util.concurrent.atomic.AtomicReference<String> managementDeployment = new java.util.concurrent.atomic.AtomicReference<>();
     AtomicBoolean draining = new AtomicBoolean();
+    java.util.concurrent.atomic.AtomicReference<ListenerWarmup.Report> warmup =
+      new java.util.concurrent.atomic.AtomicReference<>(ListenerWarmup.Report.NONE);
     Sweeper sweeper = new Sweeper(storage, repository, Duration.ofSeconds(config.storage().sweepGraceSeconds()),
       Clock.systemUTC());
     // The staging area is this instance's alone (its start-up cleanup would destroy another's uploads):
@@ -210,6 +214,14 @@ public final class AvatarServer {
       .compose(v -> sweeper.removeEarlierRunsStaging())
       .compose(v -> vertx.executeBlocking(() -> JwtSecret.resolve(config.auth().jwtSecret(), config.storage().dataDir())))
       .compose(secret -> repository.migrate().map(v -> new Tokens(vertx, secret)))
+      // Before the public listener opens: see ListenerWarmup.
+      .compose(tokens -> ListenerWarmup.run(vertx, config.http().warmupRequests(), config.http().effectiveInstances(),
+          tokens, databases.avatars(), databases.reserved(),
+          warmupRouter(vertx, config, databases, variants, storage, tokens, defaults))
+        .map(report -> {
+          warmup.set(report);
+          return tokens;
+        }))
       .compose(tokens -> {
         ApiRouter.Services services = new ApiRouter.Services(config, avatars, repository, storage, uploads, tokens, byAddress,
           byUser, slots, draining::get, registry, variants, defaults);
@@ -246,7 +258,7 @@ public final class AvatarServer {
         long sweepTimer = interval == 0 ? -1 : vertx.setPeriodic(interval * 1000, t -> sweeper.sweep());
         AvatarServer server = new AvatarServer(vertx, config, repository, closeStorageThenUnlock, uploads, sweeper,
           List.copyOf(verticles), List.copyOf(managementVerticles), draining, id, managementDeployment.get(), evictor,
-          sweepTimer);
+          sweepTimer, warmup.get());
         if (config.management().separate()) {
           LOG.info("metrics and health on http://{}:{} (not on the API port)", config.management().host(),
             server.managementPort());
@@ -272,21 +284,57 @@ public final class AvatarServer {
   }
 
   /** The avatar rows and the variant rows, on one pool. */
-  private record Databases(AvatarRepository avatars, VariantRepository variants) {
+  private record Databases(AvatarRepository avatars, VariantRepository variants, ListenerWarmup.ReservedUsers reserved) {
   }
 
   private static Databases database(Vertx vertx, ServerConfig config) {
     ServerConfig.Database db = config.database();
     if (db.isPostgres()) {
       PgAvatarRepository pg = PgAvatarRepository.create(vertx, db.url(), db.poolSize());
-      return new Databases(pg, pg.variants());
+      return new Databases(pg, pg.variants(), reservedUsers(pg::deleteUser, pg::deleteUsersNamedBefore));
     }
     String url = db.url().isEmpty() ? JdbcAvatarRepository.embeddedUrl(config.storage().dataDir()) : db.url();
     if (!url.startsWith("jdbc:")) {
       throw new IllegalArgumentException("database.url must start with postgresql:// or jdbc:, was " + db.url());
     }
     JdbcAvatarRepository jdbc = JdbcAvatarRepository.create(vertx, url, db.poolSize());
-    return new Databases(jdbc, jdbc.variants());
+    return new Databases(jdbc, jdbc.variants(), reservedUsers(jdbc::deleteUser, jdbc::deleteUsersNamedBefore));
+  }
+
+  private static ListenerWarmup.ReservedUsers reservedUsers(java.util.function.LongFunction<Future<Void>> delete,
+                                                           java.util.function.BiFunction<String, Long, Future<Integer>> older) {
+    return new ListenerWarmup.ReservedUsers() {
+      @Override
+      public Future<Void> delete(long userId) {
+        return delete.apply(userId);
+      }
+
+      @Override
+      public Future<Integer> deleteOlder(String name, long secondsAgo) {
+        return older.apply(name, secondsAgo);
+      }
+    };
+  }
+
+  /**
+   * The private listener's router for {@link ListenerWarmup}: the API's routes over the same storage,
+   * database pool, variants and pipeline code, with a row cache, uploads, metrics, rate limits and upload
+   * slots of its own, so that nothing the public listener counts or remembers sees the warm-up.
+   */
+  private static java.util.function.Function<Vertx, io.vertx.ext.web.Router> warmupRouter(
+    Vertx vertx, ServerConfig config, Databases databases, VariantService variants, AvatarStorage storage, Tokens tokens,
+    DefaultAvatarSource defaults) {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    ServerMetrics metrics = new ServerMetrics(registry);
+    AvatarRepository repository = cached(new VariantDroppingRepository(databases.avatars(), variants), config);
+    AvatarUploads uploads = new AvatarUploads(vertx, repository, storage, uploadLimits(config.upload()),
+      config.upload().writeBudgetBytes() == 0 ? WriteBudget.ofHeap() : new WriteBudget(config.upload().writeBudgetBytes()),
+      metrics, err -> err instanceof HttpClosedException);
+    LongConsumer staleRow = repository instanceof CachedAvatarRepository cache ? cache::forget : userId -> { };
+    AvatarService avatars = new AvatarService(repository, storage, uploads, staleRow, metrics::missingObject);
+    ApiRouter.Services services = new ApiRouter.Services(config, avatars, repository, storage, uploads, tokens,
+      new RateLimiter(0, 1), new RateLimiter(0, 1), new UploadSlots(0, 0), () -> false, registry, variants, defaults);
+    return v -> ApiRouter.create(v, services);
   }
 
   private static HttpServerOptions httpOptions(ServerConfig.Http http) {
@@ -324,6 +372,16 @@ public final class AvatarServer {
   /** What the HTTP listeners route (the same on every event loop). */
   public List<String> routes() {
     return verticles.get(0).routes();
+  }
+
+  /** What the warm-up before the listener opened did ({@link ListenerWarmup}). */
+  ListenerWarmup.Report warmup() {
+    return warmup;
+  }
+
+  /** When each API listener began to open ({@link System#nanoTime()}). */
+  List<Long> openingSinceNanos() {
+    return verticles.stream().map(HttpServerVerticle::openingSinceNanos).toList();
   }
 
   public AvatarUploads uploads() {

@@ -89,11 +89,12 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
    *                       long the server keeps reading and discarding it before closing the connection, so
    *                       the client sees the answer instead of a TCP reset; 0 closes at once
    * @param page           serve the upload page at {@code /}
+   * @param warmupRequests uploads over loopback before the listener opens ({@code ListenerWarmup}); 0 = none
    * @param shutdownSeconds on SIGTERM, how long uploads in flight may take to finish before they are aborted
    *                       and cleaned up
    */
   public record Http(String host, int port, int instances, int idleTimeoutSeconds, int maxHeaderBytes, int maxHeaders,
-                     long lingerMillis, int shutdownSeconds, boolean page) {
+                     long lingerMillis, int shutdownSeconds, boolean page, int warmupRequests) {
     public Http {
       HTTP_HOST.require(host);
       HTTP_PORT.require(port);
@@ -103,6 +104,7 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
       HTTP_MAX_HEADERS.require(maxHeaders);
       HTTP_LINGER_MILLIS.require(lingerMillis);
       HTTP_SHUTDOWN_SECONDS.require(shutdownSeconds);
+      HTTP_WARMUP_REQUESTS.require(warmupRequests);
     }
 
     public int effectiveInstances() {
@@ -310,7 +312,7 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
     return new ServerConfig(
       new Http(v.text(HTTP_HOST), v.integer(HTTP_PORT), v.integer(HTTP_INSTANCES), v.integer(HTTP_IDLE_TIMEOUT_SECONDS),
         v.integer(HTTP_MAX_HEADER_BYTES), v.integer(HTTP_MAX_HEADERS), v.whole(HTTP_LINGER_MILLIS),
-        v.integer(HTTP_SHUTDOWN_SECONDS), v.flag(HTTP_PAGE)),
+        v.integer(HTTP_SHUTDOWN_SECONDS), v.flag(HTTP_PAGE), v.integer(HTTP_WARMUP_REQUESTS)),
       new Storage(Path.of(v.text(STORAGE_DATA_DIR)).toAbsolutePath().normalize(), v.whole(STORAGE_SWEEP_GRACE_SECONDS),
         v.whole(STORAGE_SWEEP_INTERVAL_SECONDS), v.whole(STORAGE_MIN_FREE_BYTES), v.text(STORAGE_BACKEND),
         new S3(v.text(STORAGE_S3_ENDPOINT), v.text(STORAGE_S3_REGION), v.text(STORAGE_S3_BUCKET),

@@ -39,6 +39,10 @@ public enum Setting {
     "on SIGTERM, how long uploads in flight may take before they are aborted"),
   HTTP_PAGE("http.page", Kind.flag(), "true",
     "serve the upload page at `/`"),
+  HTTP_WARMUP_REQUESTS("http.warmupRequests", Kind.whole(0, 1_000_000), "3000",
+    "before the listener opens, this many uploads over loopback through the same routes, pipeline, storage and"
+      + " database, by a reserved user deleted afterwards with all it stored, so the first clients meet a warm JIT;"
+      + " 0 = none"),
 
   STORAGE_DATA_DIR("storage.dataDir", Kind.path(), "./data",
     "avatars (`avatars/`), uploads in progress (`tmp/`) and the embedded database; created when missing",

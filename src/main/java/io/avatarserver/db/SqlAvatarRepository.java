@@ -101,6 +101,25 @@ abstract class SqlAvatarRepository implements AvatarRepository {
       .recover(this::translate);
   }
 
+  /**
+   * Deletes the user row; its avatar and variant rows go with it ({@code ON DELETE CASCADE}). Not part of
+   * the API (users are never deleted there): the start's warm-up removes its reserved user with it.
+   */
+  public Future<Void> deleteUser(long id) {
+    String sql = "DELETE FROM users WHERE id = " + (this.sql.numberedParameters() ? "$1" : "?");
+    // In a transaction, as createUser: under JDBC autocommit H2 may commit it late.
+    return pool.withTransaction(conn -> conn.preparedQuery(sql).execute(Tuple.of(id))).<Void>mapEmpty()
+      .recover(this::translate);
+  }
+
+  /** Deletes the users named {@code name} created more than {@code secondsAgo} ago; succeeds with how many. */
+  public Future<Integer> deleteUsersNamedBefore(String name, long secondsAgo) {
+    String sql = this.sql.numberedParameters() ? "DELETE FROM users WHERE name = $1 AND created_at < $2"
+      : "DELETE FROM users WHERE name = ? AND created_at < ?";
+    return pool.withTransaction(conn -> conn.preparedQuery(sql).execute(Tuple.of(name, now().minusSeconds(secondsAgo))))
+      .map(rows -> rows.rowCount()).recover(this::translate);
+  }
+
   @Override
   public Future<User> findUser(long id) {
     return pool.preparedQuery(sql.findUser()).execute(Tuple.of(id))

@@ -15,6 +15,7 @@ public final class HttpServerVerticle extends VerticleBase {
   private final Function<io.vertx.core.Vertx, Router> routerFactory;
   private HttpServer server;
   private Router router;
+  private volatile long openingSinceNanos;
 
   public HttpServerVerticle(HttpServerOptions options, Function<io.vertx.core.Vertx, Router> routerFactory) {
     this.options = options;
@@ -23,6 +24,7 @@ public final class HttpServerVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    openingSinceNanos = System.nanoTime();
     router = routerFactory.apply(vertx);
     String allowAnywhere = ApiRouter.allowAnywhere(router);
     return vertx.createHttpServer(options)
@@ -68,6 +70,11 @@ public final class HttpServerVerticle extends VerticleBase {
       route.methods().forEach(method -> routes.add(method.name() + " " + path));
     }
     return routes;
+  }
+
+  /** When this listener began to open ({@link System#nanoTime()}): it accepts no connection before. */
+  public long openingSinceNanos() {
+    return openingSinceNanos;
   }
 
   public int actualPort() {

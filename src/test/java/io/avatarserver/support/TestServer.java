@@ -70,7 +70,7 @@ public final class TestServer implements AutoCloseable {
   }
 
   /**
-   * {@code overrides}: config sections merged over the test defaults: port 0, two event loops, the
+   * {@code overrides}: config sections merged over the test defaults: port 0, two event loops, no warm-up, the
    * test secret, and rate limits high enough not to interfere (RateLimitTest, AddressRateLimitTest and UploadLimitsTest set their own).
    */
   public static TestServer start(Vertx vertx, JsonObject overrides) {
@@ -191,7 +191,8 @@ public final class TestServer implements AutoCloseable {
 
   private static ServerConfig config(JsonObject overrides, Path dataDir, String databaseUrl) {
     JsonObject json = new JsonObject()
-      .put("http", new JsonObject().put("port", 0).put("instances", 2).put("host", "127.0.0.1"))
+      // No warm-up uploads before the listener opens (seconds per start); ListenerWarmupTest runs them.
+      .put("http", new JsonObject().put("port", 0).put("instances", 2).put("host", "127.0.0.1").put("warmupRequests", 0))
       .put("storage", new JsonObject().put("dataDir", dataDir.toString()))
       .put("database", new JsonObject().put("url", databaseUrl).put("poolSize", 8))
       .put("auth", new JsonObject().put("jwtSecret", SECRET))
