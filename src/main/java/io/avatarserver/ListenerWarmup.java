@@ -45,13 +45,11 @@ final class ListenerWarmup {
 
   /** The reserved user's name: U+0001, a control character, makes it one that {@code POST /users} can never create. */
   static final String RESERVED_NAME = "\u0001avatar-server warm-up";
-  /** How many reserved users share the uploads ({@code -D}; {@link #CONCURRENCY} by default). */
-  static final String USERS_PROPERTY = "avatar.warmupUsers";
   /**
-   * Requests in flight at once, and reserved users ({@code -D}): 64, as many as a load tester's connections;
+   * Requests in flight at once, and reserved users: 64, as many as a load tester's connections;
    * against 8, 0.59x nginx against 0.56x and 6.1 against 6.6 ms of CPU per upload in the first 10 s (README).
    */
-  private static final int CONCURRENCY = Integer.getInteger("avatar.warmupConcurrency", 64);
+  private static final int CONCURRENCY = 64;
   private static final int SMALL = 4 * 1024;
   private static final int LARGE = 1 << 20;
   /** A reserved user older than this is a killed process's leftover (a live warm-up takes seconds). */
@@ -94,7 +92,7 @@ final class ListenerWarmup {
         }
       })
       .compose(n -> {
-        int count = (int) Math.max(1, Math.min(requests, Long.getLong(USERS_PROPERTY, CONCURRENCY)));
+        int count = (int) Math.max(1, Math.min(requests, CONCURRENCY));
         java.util.List<Future<io.avatarserver.avatar.User>> created = new java.util.ArrayList<>();
         for (int i = 0; i < count; i++) {
           created.add(repository.createUser(RESERVED_NAME));
