@@ -8,7 +8,7 @@ import java.util.ArrayDeque;
 
 /**
  * At most {@code max} PUTs to the store in flight at once (storage.s3MaxPuts). A PUT holds up to 256 KiB
- * of the heap while it sends (the SDK's file chunks its Netty client has asked for); a thousand uploads
+ * of the heap while it sends (file reads of 64 KiB piped to its connection); a thousand uploads
  * finishing together would otherwise start a thousand PUTs and run a small heap out. Those beyond wait
  * in arrival order, their bytes on the staging disk; nothing blocks: a waiter is a promise, completed on
  * its own context when a permit comes free. Safe from any thread.

@@ -14,7 +14,6 @@ import io.vertx.core.file.AsyncFile;
 import io.vertx.core.file.OpenOptions;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
@@ -75,8 +74,6 @@ final class S3Http {
   private static final int BATCH_COMPONENTS = 16;
   /** Bytes of an error answer's body read for its code; the rest is not read. */
   private static final int ERROR_BODY_BYTES = 4096;
-  /** The payload hash of a signed request whose body is not hashed (the PUT carries its own checksum). */
-  private static final String UNSIGNED = "UNSIGNED-PAYLOAD";
 
   private final Vertx vertx;
   private final HttpClientAgent client;
@@ -127,22 +124,18 @@ final class S3Http {
    * a {@link StoreException} of status 404.
    */
   Future<Body> get(String objectName, String range) {
-    Context context = vertx.getOrCreateContext();
-    long deadline = System.nanoTime() + apiTimeoutMillis * 1_000_000L;
-    Promise<Body> result = Promise.promise();
-    attempt(context, deadline, 1, result, () -> {
+    return retried(() -> {
       SdkHttpRequest.Builder request = request(SdkHttpMethod.GET, objectName);
       if (range != null) {
         request.putHeader("Range", range);
       }
-      return send(request, null, null).compose(response -> {
+      return send(request, null).compose(response -> {
         if (response.statusCode() == 200 || response.statusCode() == 206) {
           return Future.succeededFuture(new Body(response));
         }
         return refusal(response);
       });
     });
-    return result.future();
   }
 
   /**
@@ -150,10 +143,7 @@ final class S3Http {
    * checksum, the type, the conditions); succeeds when the store acknowledged (2xx).
    */
   Future<Void> put(String objectName, Path file, long length, Map<String, String> headers) {
-    Context context = vertx.getOrCreateContext();
-    long deadline = System.nanoTime() + apiTimeoutMillis * 1_000_000L;
-    Promise<Void> result = Promise.promise();
-    attempt(context, deadline, 1, result, () -> {
+    return retried(() -> {
       SdkHttpRequest.Builder request = request(SdkHttpMethod.PUT, objectName)
         .putHeader("Content-Length", Long.toString(length));
       headers.forEach(request::putHeader);
@@ -161,21 +151,15 @@ final class S3Http {
         .compose(body -> {
           // 64 KiB reads (the default is 8 KiB): fewer reads, each a task of the file's thread pool.
           body.setReadBufferSize(64 * 1024);
-          return send(request, body, length).eventually(body::close);
+          return send(request, body).eventually(body::close);
         })
         .compose(S3Http::acknowledged);
     });
-    return result.future();
   }
 
   /** A DELETE of {@code objectName}; succeeds when the store answered 2xx (S3 does so for a missing key too). */
   Future<Void> delete(String objectName) {
-    Context context = vertx.getOrCreateContext();
-    long deadline = System.nanoTime() + apiTimeoutMillis * 1_000_000L;
-    Promise<Void> result = Promise.promise();
-    attempt(context, deadline, 1, result, () -> send(request(SdkHttpMethod.DELETE, objectName), null, null)
-      .compose(S3Http::acknowledged));
-    return result.future();
+    return retried(() -> send(request(SdkHttpMethod.DELETE, objectName), null).compose(S3Http::acknowledged));
   }
 
   /** A 2xx answer, its (empty) body read; anything else as a failure. */
@@ -193,10 +177,10 @@ final class S3Http {
   }
 
   /**
-   * Signs {@code unsigned} and sends it, with {@code body} ({@code length} bytes) or none; the response,
+   * Signs {@code unsigned} and sends it, with {@code body} (its length in the headers) or none; the response,
    * paused, once its head arrived within the attempt's time, else the request reset and failed.
    */
-  private Future<HttpClientResponse> send(SdkHttpRequest.Builder unsigned, ReadStream<Buffer> body, Long length) {
+  private Future<HttpClientResponse> send(SdkHttpRequest.Builder unsigned, ReadStream<Buffer> body) {
     SdkHttpRequest signed = signer.sign(r -> r.identity(credentials.get())
       .request(unsigned.build())
       .putProperty(AwsV4HttpSigner.SERVICE_SIGNING_NAME, "s3")
@@ -259,6 +243,13 @@ final class S3Http {
     response.exceptionHandler(err -> done.handle(null));
     response.resume();
     return failed.future();
+  }
+
+  /** {@code call}, tried again after a failure of the store's making while tries and time are left. */
+  private <T> Future<T> retried(Supplier<Future<T>> call) {
+    Promise<T> result = Promise.promise();
+    attempt(vertx.getOrCreateContext(), System.nanoTime() + apiTimeoutMillis * 1_000_000L, 1, result, call);
+    return result.future();
   }
 
   /** Runs {@code call}, again after a failure of the store's making while tries and time are left. */
