@@ -16,6 +16,13 @@ uploads a 1024x1024 JPEG (made with Pillow when installed, else the test fixture
 2. Warm: `wrk -t2 -cN` on the variant (now stored) and on an original of the very same bytes (a second
    user whose avatar is the variant's PNG, so only the serving path differs), alternating which goes
    first in each round; req/s medians and their ratio (goal: the variant at >= 0.9x the original's rate).
+3. Renders per second (`--render-users N`, 0 to skip): N more users get `--render-original` (default:
+   the same JPEG) as their avatar, then one new variant of each is asked for, `--render-concurrency`
+   at a time (within `variants.workers` + `variants.queue`, so every request renders and none is
+   answered from the fallback), first `?size=256&format=webp` for all, then `?size=64&format=webp`
+   for all; it reports renders/s (from the server's `avatar_variant_renders_total`, over the wall time
+   of the phase) and the p50/p99 of a request. `variants.workers` is the server's (2 by default); pass
+   `--server-config '{"variants":{"engine":"vips"}}'` for libvips.
 """
 import argparse
 import json
@@ -124,6 +131,45 @@ def stampede(path, n):
     return results
 
 
+def renders_per_second(args, users, image):
+    """Uploads `image` for each user, then times one new variant per user, --render-concurrency at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+    kind = "image/png" if image[:4] == b"\x89PNG" else "image/jpeg"
+    for uid, tok in users:
+        req = urllib.request.Request("http://127.0.0.1:%d/users/%s/avatar" % (PORT, uid), data=image, method="PUT",
+                                     headers={"Authorization": "Bearer " + tok, "Content-Type": kind})
+        urllib.request.urlopen(req, timeout=60).read()
+
+    def one(url):
+        started = time.perf_counter()
+        with urllib.request.urlopen(url, timeout=120) as r:
+            r.read()
+            return r.status, r.headers.get("Cache-Control", ""), time.perf_counter() - started
+
+    print("\n## Renders per second: one new variant for each of %d avatars (%d-byte original), %d requests at a time\n"
+          % (len(users), len(image), args.render_concurrency))
+    print("| variant | renders | wall s | renders/s | p50 ms | p99 ms | statuses |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+    for size in (256, 64):
+        urls = ["http://127.0.0.1:%d/users/%s/avatar?size=%d&format=webp" % (PORT, uid, size) for uid, _ in users]
+        before = metric("avatar_variant_renders_total") or 0.0
+        started = time.perf_counter()
+        with ThreadPoolExecutor(args.render_concurrency) as pool:
+            results = list(pool.map(one, urls))
+        wall = time.perf_counter() - started
+        renders = (metric("avatar_variant_renders_total") or 0.0) - before
+        fallbacks = sum(1 for _, cc, _ in results if "max-age=60" in cc)
+        if fallbacks:
+            raise SystemExit("%d requests were answered from the fallback: lower --render-concurrency" % fallbacks)
+        statuses = {}
+        for status, _, _ in results:
+            statuses[status] = statuses.get(status, 0) + 1
+        ms = sorted(r[2] * 1000 for r in results)
+        print("| %d px WebP | %d | %.1f | %.1f | %.0f | %.0f | %s |" % (
+            size, renders, wall, renders / wall, ms[len(ms) // 2], ms[max(0, int(len(ms) * 0.99) - 1)],
+            ", ".join("%d×%d" % (c, s) for s, c in sorted(statuses.items()))))
+
+
 def wrk(url, args):
     out = subprocess.run(["wrk", "-t2", "-c%d" % args.connections, "-d%ds" % args.duration, "--latency", url],
                          check=True, capture_output=True, text=True).stdout
@@ -146,6 +192,10 @@ def main():
     parser.add_argument("--test-renderer", action="store_true",
                         help="run target/classes with the test suite's ImageIO renderer (mvn -o test-compile first)")
     parser.add_argument("--server-config", default="{}", help="JSON merged into the server's configuration")
+    parser.add_argument("--render-users", type=int, default=24, help="users for the renders-per-second phase (0: skip)")
+    parser.add_argument("--render-original", help="the image those users upload (default: the stampede's JPEG)")
+    parser.add_argument("--render-concurrency", type=int, default=8)
+    parser.add_argument("--skip-warm", action="store_true", help="no stampede twin and no wrk phase")
     args = parser.parse_args()
 
     if subprocess.run(["pg_isready", "-h", "127.0.0.1", "-q"]).returncode != 0:
@@ -179,9 +229,11 @@ def main():
                     raise SystemExit("the server exited; see " + server_log.name)
                 time.sleep(0.1)
         tokens = os.path.join(work, "tokens.txt")
-        run(java_command(args, "cli") + ["users", "create", "--count", "2", "--tokens", tokens,
+        run(java_command(args, "cli") + ["users", "create", "--count", str(2 + args.render_users), "--tokens", tokens,
                                          "--url", "http://127.0.0.1:%d" % PORT], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
-        user, token, twin, twin_token = open(tokens).read().split()[:4]
+        words = open(tokens).read().split()
+        user, token, twin, twin_token = words[:4]
+        render_users = list(zip(words[4::2], words[5::2]))
         body = open(original_image(work), "rb").read()
         req = urllib.request.Request("http://127.0.0.1:%d/users/%s/avatar" % (PORT, user), data=body, method="PUT",
                                      headers={"Authorization": "Bearer " + token, "Content-Type": "image/jpeg"})
@@ -208,6 +260,10 @@ def main():
             ", ".join("%d×%d" % (c, s) for s, c in sorted(statuses.items())), len(bodies), renders, rows, files,
             latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99) - 1], latencies[-1]))
 
+        if args.render_users:
+            renders_per_second(args, render_users, open(args.render_original or original_image(work), "rb").read())
+        if args.skip_warm:
+            return
         # The same bytes as an original: a second user's avatar is the variant's PNG, so both sides send the
         # same number of bytes and only the serving path differs.
         variant_bytes = results[0][1]
