@@ -22,7 +22,7 @@ measured run of each load and prints the top frames (samples of Java code on Jav
 deoptimizations and compilations in the run); --profile perf does the same with `perf record -g`
 (cpu-clock, the whole process: JIT compiler threads, GC, native and kernel frames too; Java frames are
 named from the map `jcmd PID Compiler.perfmap` writes), and records nginx's workers the same way in their
-first measured run of each load.
+first measured run of each load. The recordings are kept in a directory the run names at its end.
 BENCH_SERVER_JVM_ARGS (environment) adds JVM options to the server's command line.
 """
 import argparse
@@ -320,6 +320,7 @@ def perf_summary(path, what, limit="0.7"):
                               "--percent-limit", limit], capture_output=True, text=True).stdout
         return ["    " + l.strip() for l in out.splitlines() if l.strip() and not l.startswith("#")]
     return "\n".join(["  perf (cpu-clock, %s): by thread" % what] + report("comm")
+                     + ["  by object (JIT-compiled Java in perf-PID.map, the kernel, libraries):"] + report("dso")
                      + ["  by symbol (self):"] + report("sym"))
 
 
@@ -590,6 +591,13 @@ def main():
         server.wait(60)
         nginx.wait(60)
         if sys.exc_info()[0] is None:
+            kept = [f for f in os.listdir(work) if f.endswith((".perf.data", ".jfr"))]
+            if kept:
+                # The recordings outlive the run, for a closer look (perf report -i, with /tmp/perf-PID.map).
+                keep = tempfile.mkdtemp(prefix="avatar-bench-profiles-", dir="/var/tmp")
+                for f in kept:
+                    shutil.move(os.path.join(work, f), keep)
+                log("recordings kept in " + keep)
             shutil.rmtree(work, ignore_errors=True)
 
 
