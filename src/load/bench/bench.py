@@ -21,7 +21,8 @@ server sees. The warm-up then logs req/s and JIT time per 10 s step, the road to
 measured run of each load and prints the top frames (samples of Java code on Java threads, and the
 deoptimizations and compilations in the run); --profile perf does the same with `perf record -g`
 (cpu-clock, the whole process: JIT compiler threads, GC, native and kernel frames too; Java frames are
-named from the map `jcmd PID Compiler.perfmap` writes).
+named from the map `jcmd PID Compiler.perfmap` writes), and records nginx's workers the same way in their
+first measured run of each load. The recordings are kept in a directory the run names at its end.
 BENCH_SERVER_JVM_ARGS (environment) adds JVM options to the server's command line.
 """
 import argparse
@@ -231,8 +232,9 @@ class Profile:
     the process, kernel and JIT compiler threads included). start() before the run, finish() after it;
     finish() returns the text to print."""
 
-    def __init__(self, kind, pid, work, name):
-        self.kind, self.pid, self.name = kind, pid, name
+    def __init__(self, kind, pid, work, name, pids=None):
+        """pids: other processes to record instead of the JVM pid (perf only: nginx's workers)."""
+        self.kind, self.pid, self.name, self.pids = kind, pid, name, pids
         self.file = os.path.join(work, "%s.%s" % (name, "jfr" if kind == "jfr" else "perf.data"))
         self.perf = None
 
@@ -242,7 +244,7 @@ class Profile:
                 stdout=subprocess.DEVNULL)
         else:
             self.perf = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-F", "499", "-g",
-                                          "-p", str(self.pid), "-o", self.file],
+                                          "-p", ",".join(map(str, self.pids or [self.pid])), "-o", self.file],
                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def finish(self):
@@ -252,9 +254,10 @@ class Profile:
                 return jfr_summary(self.file)
             self.perf.send_signal(signal.SIGINT)
             self.perf.wait(60)
-            # Names for the JIT-compiled frames: /tmp/perf-PID.map, written now (JDK 17's Compiler.perfmap).
-            subprocess.run(["jcmd", str(self.pid), "Compiler.perfmap"], stdout=subprocess.DEVNULL)
-            return perf_summary(self.file)
+            if not self.pids:
+                # Names for the JIT-compiled frames: /tmp/perf-PID.map, written now (JDK 17's Compiler.perfmap).
+                subprocess.run(["jcmd", str(self.pid), "Compiler.perfmap"], stdout=subprocess.DEVNULL)
+            return perf_summary(self.file, "nginx's workers" if self.pids else "the whole server process")
         except (OSError, subprocess.SubprocessError, ValueError) as e:
             return "  (no profile: %s)" % e
 
@@ -310,13 +313,14 @@ def jfr_summary(path, top=25):
     return "\n".join(lines)
 
 
-def perf_summary(path, limit="0.7"):
+def perf_summary(path, what, limit="0.7"):
     """perf report of a recording: CPU by thread (comm), then by symbol (self), with their shares."""
     def report(sort):
         out = subprocess.run(["perf", "report", "-i", path, "--stdio", "--no-children", "-g", "none", "--sort", sort,
                               "--percent-limit", limit], capture_output=True, text=True).stdout
         return ["    " + l.strip() for l in out.splitlines() if l.strip() and not l.startswith("#")]
-    return "\n".join(["  perf (cpu-clock, the whole server process): by thread"] + report("comm")
+    return "\n".join(["  perf (cpu-clock, %s): by thread" % what] + report("comm")
+                     + ["  by object (JIT-compiled Java in perf-PID.map, the kernel, libraries):"] + report("dso")
                      + ["  by symbol (self):"] + report("sym"))
 
 
@@ -486,9 +490,11 @@ def main():
         def measure(kind, label, name, extra_env, script=None, duration=None):
             default_script, url, pids, heap = targets[name]
             profile = None
-            if args.profile and name == "avatar-server" and (kind, label) not in profiled:
-                profiled.add((kind, label))
-                profile = Profile(args.profile, server.pid, work, "%s-%s" % (kind, label.replace(" ", "")))
+            # perf also records nginx's workers in their first measured run, to set the two side by side.
+            if args.profile and (name == "avatar-server" or args.profile == "perf") and (kind, label, name) not in profiled:
+                profiled.add((kind, label, name))
+                profile = Profile(args.profile, server.pid, work, "%s-%s-%s" % (kind, label.replace(" ", ""), name),
+                                  None if name == "avatar-server" else pids())
                 profile.start()
             sampler = Sampler(pids, heap)
             own_before, pg_before = cpu_seconds(pids()), cpu_seconds(postgres_pids())
@@ -507,7 +513,7 @@ def main():
                                                 r["wrk_cpu"], r["rss"] / 2 ** 20, compiled))
             if profile:
                 text = profile.finish()
-                profiles.append("%s %s, avatar-server (%s, round 1):\n%s" % (kind, label, args.profile, text))
+                profiles.append("%s %s, %s (%s, round 1):\n%s" % (kind, label, name, args.profile, text))
                 log(profiles[-1])
 
         order = ["avatar-server", "nginx"]
@@ -585,6 +591,13 @@ def main():
         server.wait(60)
         nginx.wait(60)
         if sys.exc_info()[0] is None:
+            kept = [f for f in os.listdir(work) if f.endswith((".perf.data", ".jfr"))]
+            if kept:
+                # The recordings outlive the run, for a closer look (perf report -i, with /tmp/perf-PID.map).
+                keep = tempfile.mkdtemp(prefix="avatar-bench-profiles-", dir="/var/tmp")
+                for f in kept:
+                    shutil.move(os.path.join(work, f), keep)
+                log("recordings kept in " + keep)
             shutil.rmtree(work, ignore_errors=True)
 
 
