@@ -40,7 +40,10 @@ import org.w3c.dom.Node;
  * pixel is decoded. Only the centre square is decoded, subsampled so that its side is at most twice the
  * largest target, and at most {@link Geometry#MAX_DECODED} where the target allows (ImageIO source region +
  * subsampling; libwebp crop + scale), so a 4096×4096 PNG rendered at 64 px decodes a 128×128 raster,
- * and at 1024 px a 1024×1024 one. The renders in progress share a heap budget (half the maximum
+ * and at 1024 px a 1024×1024 one. Where no integer subsampling gets down to that (a 1024 px variant of
+ * a 1025–4095 px original), a PNG or JPEG whose reader writes rows in order is averaged down to 1024²
+ * while it is decoded, never holding the decoded square ({@link StreamedDecode}), and a still WebP is
+ * scaled to 1024² by libwebp. The renders in progress share a heap budget (half the maximum
  * heap), each taking its decoded pixels × {@link #BYTES_PER_DECODED_PIXEL} of it (see {@link #heapKibFor}):
  * large renders past the budget wait for each other instead of running the heap out. No full-size copy
  * is made that is not needed: the square is converted for the encoder where it lies when nothing reads
@@ -123,7 +126,7 @@ public final class JavaRenderer implements Renderer {
    * than the square kept) never holds the decoded square: it takes the kept square ({@link Geometry#out})
    * at the same 12 bytes a pixel (the ARGB square beside the encoder's copies, as above; while decoding
    * it holds less: the ARGB square being averaged into, 4) plus its band ({@link StreamedDecode#bandBytes}):
-   * 12 MiB + 0.4 MiB for a 1024 px variant of a 2047² 16-bit PNG instead of 2047² × 12 = 48 MiB. A
+   * 12 MiB + 0.5 MiB for a 1024 px variant of a 2047² 16-bit PNG instead of 2047² × 12 = 48 MiB. A
    * still WebP is scaled to the kept square by libwebp itself, so it too is charged at that square.
    */
   int heapKibFor(SourceInfo source, Geometry g, boolean animating, long fileBytes, boolean streamed) {

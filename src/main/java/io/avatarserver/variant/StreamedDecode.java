@@ -29,8 +29,8 @@ import javax.imageio.ImageTypeSpecifier;
  * <p>How: the reader is given a destination of the full decoded size whose {@link DataBuffer} stores
  * only one band of rows ({@link BandBuffer}). ImageIO's readers write their rows through the raster's
  * sample model, so every sample lands in {@link BandBuffer#setElem}; a write below the band means the
- * rows before it are complete (the JDK's PNG reader without interlacing and the JPEG readers write each
- * row once, top to bottom), and the band is converted to premultiplied ARGB (by Java2D, as a full
+ * rows before it are complete (the JDK's PNG reader without interlacing and its JPEG reader for a
+ * sequential JPEG write each row once, top to bottom; see {@link ImageHeaders#streamsRows}), and the band is converted to premultiplied ARGB (by Java2D, as a full
  * decode is) and averaged into the output. A write to a row already averaged means the reader does not
  * write in order (an Adam7-interlaced PNG writes every row up to seven times): {@link OutOfOrder} is
  * thrown from inside the reader, and the caller decodes the whole square instead.
@@ -55,12 +55,13 @@ final class StreamedDecode {
   }
 
   /**
-   * The heap a streamed decode holds besides its output, in bytes: the band in the reader's own type
-   * (at most 8 bytes a pixel: 16-bit RGBA) and its ARGB conversion (4), and the averaging rows
-   * (3 × 4 channels × 4 bytes a pixel of the output side).
+   * The heap a streamed decode holds besides its output, in bytes: the band and a few more rows (the
+   * reader's own row buffers, Java2D's scratch row) in the reader's own type (at most 8 bytes a pixel:
+   * 16-bit RGBA) and as ARGB (4), and the averaging rows (3 × 4 channels × 4 bytes a pixel of the
+   * output side): 0.5 MiB for a 2047 px side.
    */
   static long bandBytes(int decoded, int out) {
-    return (long) BAND_ROWS * decoded * (8 + 4) + 3L * out * 4 * 4;
+    return (long) (BAND_ROWS + 4) * decoded * (8 + 4) + 3L * out * 4 * 4;
   }
 
   /**

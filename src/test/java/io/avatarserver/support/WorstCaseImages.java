@@ -152,7 +152,6 @@ public final class WorstCaseImages {
     int[][] passes = {{0, 0, 8, 8}, {4, 0, 8, 8}, {0, 4, 4, 8}, {2, 0, 4, 4}, {0, 2, 2, 4}, {1, 0, 2, 2}, {0, 1, 1, 2}};
     Deflater deflater = new Deflater(9);
     ByteArrayOutputStream idat = new ByteArrayOutputStream();
-    byte[] chunk = new byte[65536];
     for (int[] p : passes) {
       int w = (side - p[0] + p[2] - 1) / p[2];
       int h = (side - p[1] + p[3] - 1) / p[3];
@@ -179,24 +178,10 @@ public final class WorstCaseImages {
           java.util.Arrays.fill(row, (byte) 0);
           row[0] = 2; // Up: the same as the row above
         }
-        deflater.setInput(row);
-        while (!deflater.needsInput()) {
-          idat.write(chunk, 0, deflater.deflate(chunk));
-        }
+        deflate(deflater, row, idat);
       }
     }
-    deflater.finish();
-    while (!deflater.finished()) {
-      idat.write(chunk, 0, deflater.deflate(chunk));
-    }
-    deflater.end();
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    out.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
-    pngChunk(out, "IHDR", ByteBuffer.allocate(13).putInt(side).putInt(side).put((byte) 16).put((byte) 6)
-      .put((byte) 0).put((byte) 0).put((byte) 1).array());
-    pngChunk(out, "IDAT", idat.toByteArray());
-    pngChunk(out, "IEND", new byte[0]);
-    return out.toByteArray();
+    return rgba16Png(side, 1, deflater, idat);
   }
 
   /**
@@ -207,7 +192,6 @@ public final class WorstCaseImages {
   public static byte[] png16(int side) {
     Deflater deflater = new Deflater(6);
     ByteArrayOutputStream idat = new ByteArrayOutputStream();
-    byte[] chunk = new byte[65536];
     byte[] row = new byte[1 + side * 8];
     byte[] raw = new byte[side * 8];
     for (int y = 0; y < side; y++) {
@@ -225,11 +209,23 @@ public final class WorstCaseImages {
       for (int i = 0; i < raw.length; i++) {
         row[1 + i] = (byte) (raw[i] - (i >= 8 ? raw[i - 8] : 0));
       }
-      deflater.setInput(row);
-      while (!deflater.needsInput()) {
-        idat.write(chunk, 0, deflater.deflate(chunk));
-      }
+      deflate(deflater, row, idat);
     }
+    return rgba16Png(side, 0, deflater, idat);
+  }
+
+  /** Feeds one filtered row to the deflater, what it gives out to {@code idat}. */
+  private static void deflate(Deflater deflater, byte[] row, ByteArrayOutputStream idat) {
+    byte[] chunk = new byte[65536];
+    deflater.setInput(row);
+    while (!deflater.needsInput()) {
+      idat.write(chunk, 0, deflater.deflate(chunk));
+    }
+  }
+
+  /** A 16-bit RGBA PNG of {@code side}² (interlace method 0 or 1) whose rows were fed to {@code deflater}. */
+  private static byte[] rgba16Png(int side, int interlace, Deflater deflater, ByteArrayOutputStream idat) {
+    byte[] chunk = new byte[65536];
     deflater.finish();
     while (!deflater.finished()) {
       idat.write(chunk, 0, deflater.deflate(chunk));
@@ -238,7 +234,7 @@ public final class WorstCaseImages {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
     pngChunk(out, "IHDR", ByteBuffer.allocate(13).putInt(side).putInt(side).put((byte) 16).put((byte) 6)
-      .put((byte) 0).put((byte) 0).put((byte) 0).array());
+      .put((byte) 0).put((byte) 0).put((byte) interlace).array());
     pngChunk(out, "IDAT", idat.toByteArray());
     pngChunk(out, "IEND", new byte[0]);
     return out.toByteArray();
