@@ -181,8 +181,9 @@ public final class JavaRenderer implements Renderer {
           BufferedImage square = streamed ? decodeStreamed(original, source, geometry) : null;
           if (square == null) {
             if (streamed) {
-              // The reader did not write in order after all: the whole square is decoded, at its own
-              // charge. Given back before waiting for it, so that two such renders cannot hold each other up.
+              // The reader did not write in order after all (or its type has several banks): the whole
+              // square is decoded, at its own charge, taken after giving the streamed one back, so that
+              // two such renders cannot hold each other up.
               heapKib.release(kib);
               kib = 0;
               int full = heapKibFor(source, geometry, animating, fileBytes, false);

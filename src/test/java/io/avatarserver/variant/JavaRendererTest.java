@@ -459,6 +459,23 @@ class JavaRendererTest {
   }
 
   @Test
+  void aTruncatedOriginalIsRefusedWhenStreamedToo() throws Exception {
+    // The PNG reader fails at the end of the data; the JPEG reader warns and would fill the rest grey.
+    for (byte[] whole : List.of(io.avatarserver.support.WorstCaseImages.png16(2047),
+      io.avatarserver.support.WorstCaseImages.baselineJpeg(1500, 1500))) {
+      Path cut = dir.resolve("cut");
+      Files.write(cut, Arrays.copyOf(whole, whole.length * 2 / 3));
+      assertTrue(ImageHeaders.streamsRows(cut));
+      SourceInfo info = renderer.probe(cut, null);
+      decoded.clear();
+      assertThrows(RenderException.class, () -> renderer.render(cut, info,
+        List.of(new VariantSpec(1024, VariantFormat.PNG, false)), RenderLimits.DEFAULT));
+      assertFalse(decoded.isEmpty(), "bands were averaged before the data ended");
+      assertTrue(decoded.stream().allMatch(band -> band.getHeight() <= StreamedDecode.BAND_ROWS), "streamed");
+    }
+  }
+
+  @Test
   void aLargeWebpIsCroppedAndScaledByLibwebp() throws Exception {
     // 1200×1200 WebP made here from the JPEG fixture through the renderer itself.
     Path big = dir.resolve("big.webp");
