@@ -42,6 +42,7 @@ import javax.imageio.stream.ImageOutputStream;
  * <pre>
  *   mvn -q -o -DskipTests package
  *   java -cp target/avatar-server.jar src/load/variants/RenderBench.java [--runs 20] [--inputs target/render-bench]
+ *     [--sizes 64,256] [--only png-alpha,jpeg-baseline]
  *   java -Xmx64m -cp target/avatar-server.jar src/load/variants/RenderBench.java --pair [--runs 10]
  * </pre>
  *
@@ -50,7 +51,8 @@ import javax.imageio.stream.ImageOutputStream;
  * "bomb" of ~65 KB, and takes the small CMYK JPEG and animated GIF/WebP fixtures from
  * src/test/resources/fixtures/variants. {@code --pair} (after the inputs exist) renders the worst inputs
  * two at a time on two threads, meant for {@code -Xmx64m}: it prints the peak heap and exits non-zero on
- * any failure (an OutOfMemoryError included). Running it from the shaded jar also proves that the jar's
+ * any failure (an OutOfMemoryError included). {@code --sizes} gives the variant sizes (default 64 and
+ * 256), {@code --only} the inputs by name (default all). Running it from the shaded jar also proves that the jar's
  * merged ImageIO service files register the TwelveMonkeys JPEG and libwebp readers and writers.
  */
 public class RenderBench {
@@ -59,9 +61,13 @@ public class RenderBench {
     int runs = 20;
     Path inputs = Path.of("target/render-bench");
     boolean pair = false;
+    int[] sizes = {64, 256};
+    List<String> only = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--runs" -> runs = Integer.parseInt(args[++i]);
+        case "--sizes" -> sizes = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
+        case "--only" -> only = List.of(args[++i].split(","));
         case "--inputs" -> inputs = Path.of(args[++i]);
         case "--pair" -> pair = true;
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
@@ -74,18 +80,21 @@ public class RenderBench {
     if (pair) {
       pair(files, runs);
     } else {
-      bench(files, runs);
+      if (only != null) {
+        files.keySet().retainAll(only);
+      }
+      bench(files, runs, sizes);
     }
   }
 
-  private static void bench(Map<String, Path> files, int runs) throws Exception {
+  private static void bench(Map<String, Path> files, int runs, int[] sizes) throws Exception {
     JavaRenderer renderer = new JavaRenderer();
     System.out.printf("%-28s %-5s %5s %9s %9s %9s %9s%n", "input", "out", "size", "cold ms", "p50 ms", "p99 ms", "bytes");
     for (Map.Entry<String, Path> e : files.entrySet()) {
       SourceInfo info = renderer.probe(e.getValue(), null);
       VariantFormat own = VariantFormat.ofMediaType(info.mediaType()).orElseThrow();
       for (VariantFormat format : own == VariantFormat.WEBP ? List.of(own) : List.of(own, VariantFormat.WEBP)) {
-        for (int size : new int[] {64, 256}) {
+        for (int size : sizes) {
           VariantSpec spec = new VariantSpec(size, format, false);
           double[] ms = new double[runs];
           double cold = 0;

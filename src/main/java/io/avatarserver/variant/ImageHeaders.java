@@ -68,8 +68,21 @@ final class ImageHeaders {
   }
 
   private static SourceInfo jpeg(Cursor in) throws IOException, RenderException {
+    JpegFrame frame = jpegFrame(in);
+    return info(JPEG, frame.width(), frame.height(), 1, frame.orientation());
+  }
+
+  /**
+   * What the JPEG's header says up to its frame header: the SOF marker, size, components, EXIF
+   * orientation and whether an ICC profile (APP2) came before.
+   */
+  private record JpegFrame(int marker, int width, int height, int components, int orientation, boolean icc) {
+  }
+
+  private static JpegFrame jpegFrame(Cursor in) throws IOException, RenderException {
     in.skip(2);
     int orientation = 1;
+    boolean icc = false;
     while (true) {
       int b = in.u8();
       if (b != 0xFF) {
@@ -95,16 +108,46 @@ final class ImageHeaders {
         if (seg.length < 5) {
           throw new RenderException("JPEG frame header too short");
         }
-        return info(JPEG, u16be(seg, 3), u16be(seg, 1), 1, orientation);
+        return new JpegFrame(marker, u16be(seg, 3), u16be(seg, 1), seg.length > 5 ? seg[5] & 0xff : 0,
+          orientation, icc);
       }
       if (marker == 0xE1 && orientation == 1) {
         byte[] seg = in.read(length - 2);
         if (seg.length > 6 && ascii(seg, 0, 4).equals("Exif") && seg[4] == 0 && seg[5] == 0) {
           orientation = exifOrientation(seg, 6, seg.length - 6);
         }
+      } else if (marker == 0xE2) {
+        byte[] seg = in.read(Math.min(length - 2, 12));
+        icc |= seg.length >= 11 && ascii(seg, 0, 11).equals("ICC_PROFILE");
+        in.skip(length - 2 - seg.length);
       } else {
         in.skip(length - 2);
       }
+    }
+  }
+
+  /**
+   * Whether ImageIO's reader for {@code file} writes its pixels into the destination row by row, top
+   * to bottom, each row once, holding no full-size raster of its own (see {@link StreamedDecode}): a
+   * PNG without interlacing; a sequential JPEG (SOF0/SOF1) of 1 or 3 components without an ICC profile,
+   * which TwelveMonkeys hands to the JDK's reader (a CMYK/YCCK one or one with a profile it reads whole
+   * as a raster and converts; a progressive one the JDK's reader writes once per scan).
+   */
+  static boolean streamsRows(Path file) throws IOException, RenderException {
+    try (Cursor in = new Cursor(file)) {
+      byte[] magic = in.peek(8);
+      if (magic.length >= 8 && (magic[0] & 0xff) == 0x89 && magic[1] == 'P' && magic[2] == 'N' && magic[3] == 'G') {
+        byte[] head = in.read(8 + 8 + 13);
+        return head.length == 29 && head[28] == 0;
+      }
+      if (magic.length >= 3 && (magic[0] & 0xff) == 0xFF && (magic[1] & 0xff) == 0xD8) {
+        JpegFrame frame = jpegFrame(in);
+        return (frame.marker() == 0xC0 || frame.marker() == 0xC1) && !frame.icc()
+          && (frame.components() == 1 || frame.components() == 3);
+      }
+      return false;
+    } catch (EOFException e) {
+      throw new RenderException("truncated image header", e);
     }
   }
 

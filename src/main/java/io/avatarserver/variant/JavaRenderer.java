@@ -40,7 +40,10 @@ import org.w3c.dom.Node;
  * pixel is decoded. Only the centre square is decoded, subsampled so that its side is at most twice the
  * largest target, and at most {@link Geometry#MAX_DECODED} where the target allows (ImageIO source region +
  * subsampling; libwebp crop + scale), so a 4096×4096 PNG rendered at 64 px decodes a 128×128 raster,
- * and at 1024 px a 1024×1024 one. The renders in progress share a heap budget (half the maximum
+ * and at 1024 px a 1024×1024 one. Where no integer subsampling gets down to that (a 1024 px variant of
+ * a 1025–4095 px original), a PNG or JPEG whose reader writes rows in order is averaged down to 1024²
+ * while it is decoded, never holding the decoded square ({@link StreamedDecode}), and a still WebP is
+ * scaled to 1024² by libwebp. The renders in progress share a heap budget (half the maximum
  * heap), each taking its decoded pixels × {@link #BYTES_PER_DECODED_PIXEL} of it (see {@link #heapKibFor}):
  * large renders past the budget wait for each other instead of running the heap out. No full-size copy
  * is made that is not needed: the square is converted for the encoder where it lies when nothing reads
@@ -118,12 +121,21 @@ public final class JavaRenderer implements Renderer {
    * ({@link #GIF_ANIMATION_BYTES_PER_PIXEL} more for an animated GIF), and for a WebP the file itself,
    * which libwebp's reader holds in the heap (up to the upload limit); never more than the whole
    * budget, so a render larger than the budget runs, but alone.
+   *
+   * <p>A {@code streamed} decode ({@link StreamedDecode}: a PNG or JPEG whose decoded square is larger
+   * than the square kept) never holds the decoded square: it takes the kept square ({@link Geometry#out})
+   * at the same 12 bytes a pixel (the ARGB square beside the encoder's copies, as above; while decoding
+   * it holds less: the ARGB square being averaged into, 4) plus its band ({@link StreamedDecode#bandBytes}):
+   * 12 MiB + 0.5 MiB for a 1024 px variant of a 2047² 16-bit PNG instead of 2047² × 12 = 48 MiB. A
+   * still WebP is scaled to the kept square by libwebp itself, so it too is charged at that square.
    */
-  int heapKibFor(SourceInfo source, Geometry g, boolean animating, long fileBytes) {
+  int heapKibFor(SourceInfo source, Geometry g, boolean animating, long fileBytes, boolean streamed) {
     int perPixel = BYTES_PER_DECODED_PIXEL
       + (animating && ImageHeaders.GIF.equals(source.mediaType()) ? GIF_ANIMATION_BYTES_PER_PIXEL : 0);
-    long bytes = (long) g.decoded() * g.decoded() * perPixel
-      + (ImageHeaders.WEBP.equals(source.mediaType()) ? fileBytes : 0);
+    boolean webp = ImageHeaders.WEBP.equals(source.mediaType());
+    int held = streamed || webp && !source.animated() ? g.out() : g.decoded();
+    long bytes = (long) held * held * perPixel + (webp ? fileBytes : 0)
+      + (streamed ? StreamedDecode.bandBytes(g.decoded(), g.out()) : 0);
     return (int) Math.min(budgetKib, Math.max(1, bytes / 1024));
   }
 
@@ -154,16 +166,32 @@ public final class JavaRenderer implements Renderer {
     List<VariantSpec> order = new ArrayList<>(specs);
     order.sort(Comparator.comparingInt(VariantSpec::size).reversed());
     Map<VariantSpec, Rendered> done = new HashMap<>();
+    boolean animating = specs.stream().anyMatch(spec -> animates(source, spec, limits));
+    boolean still = !ImageHeaders.GIF.equals(source.mediaType()) && !ImageHeaders.WEBP.equals(source.mediaType());
+    boolean streamed = still && geometry.out() < geometry.decoded() && ImageHeaders.streamsRows(original);
+    long fileBytes = Files.size(original);
     // Renders past the budget wait for each other (on worker threads) instead of running the heap out.
-    int kib = heapKibFor(source, geometry, specs.stream().anyMatch(spec -> animates(source, spec, limits)),
-      Files.size(original));
+    int kib = heapKibFor(source, geometry, animating, fileBytes, streamed);
     heapKib.acquireUninterruptibly(kib);
     try {
       switch (source.mediaType()) {
         case ImageHeaders.GIF -> gif(original, source, geometry, order, limits, done);
         case ImageHeaders.WEBP -> webp(original, source, geometry, order, limits, done);
         default -> {
-          BufferedImage square = decodeStill(original, source, geometry);
+          BufferedImage square = streamed ? decodeStreamed(original, source, geometry) : null;
+          if (square == null) {
+            if (streamed) {
+              // The reader did not write in order after all (or its type has several banks): the whole
+              // square is decoded, at its own charge, taken after giving the streamed one back, so that
+              // two such renders cannot hold each other up.
+              heapKib.release(kib);
+              kib = 0;
+              int full = heapKibFor(source, geometry, animating, fileBytes, false);
+              heapKib.acquireUninterruptibly(full);
+              kib = full;
+            }
+            square = decodeStill(original, source, geometry, false);
+          }
           stills(Pixels.orient(square, source.orientation()), true, order, done);
         }
       }
@@ -213,7 +241,24 @@ public final class JavaRenderer implements Renderer {
 
   // ---------------------------------------------------------------- PNG and JPEG
 
-  private BufferedImage decodeStill(Path file, SourceInfo source, Geometry g) throws IOException, RenderException {
+  /**
+   * The centre square of a PNG or JPEG decoded through {@link StreamedDecode} to the kept side
+   * ({@link Geometry#out}); null when the reader does not write its rows in order (or in one bank).
+   */
+  private BufferedImage decodeStreamed(Path file, SourceInfo source, Geometry g) throws IOException, RenderException {
+    try {
+      return decodeStill(file, source, g, true);
+    } catch (IOException | RuntimeException e) {
+      if (StreamedDecode.outOfOrder(e)) {
+        return null;
+      }
+      throw e;
+    }
+  }
+
+  /** The centre square, subsampled, as premultiplied ARGB: decoded whole, or {@code streamed} to {@link Geometry#out}. */
+  private BufferedImage decodeStill(Path file, SourceInfo source, Geometry g, boolean streamed)
+    throws IOException, RenderException {
     try (ImageInputStream in = new FileImageInputStream(file.toFile())) {
       ImageReader reader = reader(source.mediaType());
       try {
@@ -232,12 +277,18 @@ public final class JavaRenderer implements Renderer {
         ImageReadParam param = reader.getDefaultReadParam();
         param.setSourceRegion(new Rectangle(g.x, g.y, g.side, g.side));
         param.setSourceSubsampling(g.sub, g.sub, 0, 0);
-        BufferedImage raster = reader.read(0, param);
-        observer.decoded(raster);
+        BufferedImage square;
+        if (streamed) {
+          square = StreamedDecode.read(reader, param, g.decoded(), g.out(), observer);
+        } else {
+          BufferedImage raster = reader.read(0, param);
+          observer.decoded(raster);
+          square = Pixels.ownArgb(raster);
+        }
         if (truncated[0]) {
           throw new RenderException("the image data ends early (truncated file)");
         }
-        return Pixels.ownArgb(raster);
+        return square;
       } finally {
         reader.dispose();
       }
@@ -364,7 +415,9 @@ public final class JavaRenderer implements Renderer {
     Map<VariantSpec, Rendered> done) throws IOException, RenderException {
     WebpLayout layout = ImageHeaders.webpLayout(file);
     if (!layout.animated()) {
-      Placement at = g.place(new Rectangle(0, 0, source.width(), source.height()));
+      Placement centre = g.place(new Rectangle(0, 0, source.width(), source.height()));
+      // libwebp scales straight to the square kept (its rescaler averages the rows as it decodes them).
+      Placement at = new Placement(centre.source, new Rectangle(0, 0, g.out(), g.out()));
       // A file stream knows its length: the reader then holds the file once (a memory stream: three times).
       BufferedImage raster;
       try (ImageInputStream in = new FileImageInputStream(file.toFile())) {
@@ -604,8 +657,15 @@ public final class JavaRenderer implements Renderer {
    * original decodes 1024×1024 pixels, not 2048×2048 (for a 16-bit RGBA PNG a raster of 8 MiB, not 32,
    * and its ARGB copy 4 MiB, not 16), so that two such renders fit beside 1,000 uploads in a 64 MiB heap.
    * Up to 512 px the 2× oversampling (a box step before the bicubic one) is kept whole.
+   *
+   * <p>Where no integer subsampling reaches {@link #MAX_DECODED} (a 1024 px variant of a 1025–4095 px
+   * original decodes 1025–2047 px a side), {@code out}, the side of the square a render keeps, is the
+   * larger of the largest target and {@link #MAX_DECODED}: a PNG or JPEG whose reader writes rows in order
+   * is averaged down to it while it is decoded ({@link StreamedDecode}), a still WebP is scaled to it by
+   * libwebp; otherwise (GIF, animated WebP, interlaced PNG, progressive or CMYK JPEG) {@code out} is
+   * only an upper bound and the decoded square is kept whole.
    */
-  record Geometry(int x, int y, int side, int sub, int decoded) {
+  record Geometry(int x, int y, int side, int sub, int decoded, int out) {
     /** The decoded side beyond which the oversampling gives way to memory. */
     static final int MAX_DECODED = 1024;
 
@@ -615,7 +675,9 @@ public final class JavaRenderer implements Renderer {
       if (ceilDiv(side, sub) > MAX_DECODED) {
         sub = Math.max(sub, Math.min(ceilDiv(side, MAX_DECODED), side / largest));
       }
-      return new Geometry((info.width() - side) / 2, (info.height() - side) / 2, side, sub, ceilDiv(side, sub));
+      int decoded = ceilDiv(side, sub);
+      return new Geometry((info.width() - side) / 2, (info.height() - side) / 2, side, sub, decoded,
+        Math.min(decoded, Math.max(largest, MAX_DECODED)));
     }
 
     /** The part of {@code frame} inside the square, in frame coordinates, and its canvas rectangle; null if none. */

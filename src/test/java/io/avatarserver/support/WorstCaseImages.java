@@ -152,7 +152,6 @@ public final class WorstCaseImages {
     int[][] passes = {{0, 0, 8, 8}, {4, 0, 8, 8}, {0, 4, 4, 8}, {2, 0, 4, 4}, {0, 2, 2, 4}, {1, 0, 2, 2}, {0, 1, 1, 2}};
     Deflater deflater = new Deflater(9);
     ByteArrayOutputStream idat = new ByteArrayOutputStream();
-    byte[] chunk = new byte[65536];
     for (int[] p : passes) {
       int w = (side - p[0] + p[2] - 1) / p[2];
       int h = (side - p[1] + p[3] - 1) / p[3];
@@ -179,12 +178,54 @@ public final class WorstCaseImages {
           java.util.Arrays.fill(row, (byte) 0);
           row[0] = 2; // Up: the same as the row above
         }
-        deflater.setInput(row);
-        while (!deflater.needsInput()) {
-          idat.write(chunk, 0, deflater.deflate(chunk));
-        }
+        deflate(deflater, row, idat);
       }
     }
+    return rgba16Png(side, 1, deflater, idat);
+  }
+
+  /**
+   * A {@code side}×{@code side} 16-bit RGBA PNG without interlacing (its reader writes it row by row, so
+   * a render can average it while it is decoded): the pattern of {@link #pattern} at 16 bits, 8 bytes a
+   * pixel, each row filtered Sub and deflated (a 2047² one is about 1 MiB on disk, 32 MiB decoded).
+   */
+  public static byte[] png16(int side) {
+    Deflater deflater = new Deflater(6);
+    ByteArrayOutputStream idat = new ByteArrayOutputStream();
+    byte[] row = new byte[1 + side * 8];
+    byte[] raw = new byte[side * 8];
+    for (int y = 0; y < side; y++) {
+      for (int x = 0; x < side; x++) {
+        int argb = patternPixel(x, y, side, side);
+        int at = x * 8;
+        for (int c = 0; c < 4; c++) {
+          int v8 = argb >> (c == 3 ? 24 : 16 - 8 * c) & 0xff;
+          int v = v8 << 8 | (x * 7 + y * 3 + c) & 0xff; // a low byte of its own: really 16 bits
+          raw[at + 2 * c] = (byte) (v >> 8);
+          raw[at + 2 * c + 1] = (byte) v;
+        }
+      }
+      row[0] = 1; // Sub: each byte minus the same byte of the pixel to its left
+      for (int i = 0; i < raw.length; i++) {
+        row[1 + i] = (byte) (raw[i] - (i >= 8 ? raw[i - 8] : 0));
+      }
+      deflate(deflater, row, idat);
+    }
+    return rgba16Png(side, 0, deflater, idat);
+  }
+
+  /** Feeds one filtered row to the deflater, what it gives out to {@code idat}. */
+  private static void deflate(Deflater deflater, byte[] row, ByteArrayOutputStream idat) {
+    byte[] chunk = new byte[65536];
+    deflater.setInput(row);
+    while (!deflater.needsInput()) {
+      idat.write(chunk, 0, deflater.deflate(chunk));
+    }
+  }
+
+  /** A 16-bit RGBA PNG of {@code side}² (interlace method 0 or 1) whose rows were fed to {@code deflater}. */
+  private static byte[] rgba16Png(int side, int interlace, Deflater deflater, ByteArrayOutputStream idat) {
+    byte[] chunk = new byte[65536];
     deflater.finish();
     while (!deflater.finished()) {
       idat.write(chunk, 0, deflater.deflate(chunk));
@@ -193,15 +234,25 @@ public final class WorstCaseImages {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
     pngChunk(out, "IHDR", ByteBuffer.allocate(13).putInt(side).putInt(side).put((byte) 16).put((byte) 6)
-      .put((byte) 0).put((byte) 0).put((byte) 1).array());
+      .put((byte) 0).put((byte) 0).put((byte) interlace).array());
     pngChunk(out, "IDAT", idat.toByteArray());
     pngChunk(out, "IEND", new byte[0]);
     return out.toByteArray();
   }
 
+  /** A {@code width}×{@code height} baseline (sequential) JPEG of the pattern, as a camera writes a photo. */
+  public static byte[] baselineJpeg(int width, int height) {
+    BufferedImage image = pattern(width, height, BufferedImage.TYPE_3BYTE_BGR);
+    return write(ImageIO.getImageWritersByFormatName("jpeg").next(), (writer, param) -> {
+      param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+      param.setCompressionQuality(0.9f);
+      return new IIOImage(image, null, null);
+    });
+  }
+
   /** A {@code side}×{@code side} progressive JPEG without chroma subsampling: libjpeg holds every coefficient of it. */
   public static byte[] progressiveJpeg(int side) {
-    BufferedImage image = pattern(side, BufferedImage.TYPE_3BYTE_BGR);
+    BufferedImage image = pattern(side, side, BufferedImage.TYPE_3BYTE_BGR);
     return write(ImageIO.getImageWritersByFormatName("jpeg").next(), (writer, param) -> {
       param.setProgressiveMode(ImageWriteParam.MODE_DEFAULT);
       param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
@@ -221,7 +272,7 @@ public final class WorstCaseImages {
 
   /** A {@code side}×{@code side} lossless WebP with alpha (VP8L: libwebp decodes the whole ARGB frame). */
   public static byte[] losslessWebp(int side) {
-    BufferedImage image = pattern(side, BufferedImage.TYPE_INT_ARGB);
+    BufferedImage image = pattern(side, side, BufferedImage.TYPE_INT_ARGB);
     return write(ImageIO.getImageWritersByMIMEType("image/webp").next(), (writer, param) -> {
       param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
       param.setCompressionType("Lossless");
@@ -252,18 +303,25 @@ public final class WorstCaseImages {
   }
 
   /** Diagonal stripes over a gradient, semi-transparent where the type has alpha. */
-  private static BufferedImage pattern(int side, int type) {
-    BufferedImage image = new BufferedImage(side, side, type);
-    for (int y = 0; y < side; y++) {
-      for (int x = 0; x < side; x++) {
-        int r = x * 255 / side;
-        int g = y * 255 / side;
-        int b = ((x + y) / 16 % 2) * 200;
-        int a = 128 + ((x / 64 + y / 64) % 2) * 127;
-        image.setRGB(x, y, a << 24 | r << 16 | g << 8 | b);
+  private static BufferedImage pattern(int width, int height, int type) {
+    BufferedImage image = new BufferedImage(width, height, type);
+    int[] row = new int[width];
+    for (int y = 0; y < height; y++) {
+      for (int x = 0; x < width; x++) {
+        row[x] = patternPixel(x, y, width, height);
       }
+      image.setRGB(0, y, width, 1, row, 0, width);
     }
     return image;
+  }
+
+  /** The pattern's ARGB pixel at (x, y). */
+  public static int patternPixel(int x, int y, int width, int height) {
+    int r = x * 255 / width;
+    int g = y * 255 / height;
+    int b = ((x + y) / 16 % 2) * 200;
+    int a = 128 + ((x / 64 + y / 64) % 2) * 127;
+    return a << 24 | r << 16 | g << 8 | b;
   }
 
   private static void le16(ByteArrayOutputStream out, int v) {

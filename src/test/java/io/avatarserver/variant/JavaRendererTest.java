@@ -271,9 +271,35 @@ class JavaRendererTest {
     Files.write(gif, io.avatarserver.support.WorstCaseImages.gif(4096, 4096, 5));
     Path png = dir.resolve("worst16.png");
     Files.write(png, io.avatarserver.support.WorstCaseImages.png16Interlaced(4096));
+    assertTrue(JavaRenderer.animates(renderer.probe(gif, null), new VariantSpec(1024, VariantFormat.WEBP, false),
+      RenderLimits.DEFAULT));
+    Nested both = renderInsideTheFirstDecode(gif, List.of(new VariantSpec(1024, VariantFormat.WEBP, false)),
+      png, List.of(new VariantSpec(1024, VariantFormat.WEBP, false)));
+    List<Rendered> outer = both.outer();
+    List<Rendered> inner = both.inner();
+
+    assertEquals(1, inner.size(), "the PNG rendered while the GIF was being decoded");
+    assertEquals(1024, read(inner.get(0).bytes()).getWidth());
+    assertTrue(outer.get(0).animated());
+    Path out = dir.resolve("worst-1024.webp");
+    Files.write(out, outer.get(0).bytes());
+    assertEquals(new SourceInfo("image/webp", 1024, 1024, 5, 1), ImageHeaders.webpLayout(out).info());
+  }
+
+  private record Nested(List<Rendered> outer, List<Rendered> inner) {
+  }
+
+  /**
+   * Renders {@code outerSpecs} of {@code outer} with the render budget of a 64 MiB heap, and
+   * {@code innerSpecs} of {@code inner} from inside the outer one's first decode, so that both are in
+   * flight at once. Under a budget too small for both the inner one would wait for the outer for ever,
+   * so the room (half the budget) is checked first. Both must give their share back.
+   */
+  private static Nested renderInsideTheFirstDecode(Path outer, List<VariantSpec> outerSpecs, Path inner,
+    List<VariantSpec> innerSpecs) throws Exception {
     long budget = JavaRenderer.heapBudget(64L << 20);
     JavaRenderer[] r = new JavaRenderer[1];
-    List<Rendered> inner = new ArrayList<>();
+    List<Rendered> inside = new ArrayList<>();
     int[] availableInside = {-1};
     r[0] = new JavaRenderer(raster -> {
       if (availableInside[0] >= 0) {
@@ -283,24 +309,170 @@ class JavaRendererTest {
       assertTrue(availableInside[0] >= (int) (budget / 1024) / 2,
         "room for a second render like the first: " + availableInside[0] + " KiB left of " + budget / 1024);
       try {
-        inner.addAll(r[0].render(png, r[0].probe(png, null), List.of(new VariantSpec(1024, VariantFormat.WEBP, false)),
-          RenderLimits.DEFAULT));
+        inside.addAll(r[0].render(inner, r[0].probe(inner, null), innerSpecs, RenderLimits.DEFAULT));
       } catch (IOException | RenderException e) {
         throw new AssertionError(e);
       }
     }, budget);
-    SourceInfo info = r[0].probe(gif, null);
-    assertTrue(JavaRenderer.animates(info, new VariantSpec(1024, VariantFormat.WEBP, false), RenderLimits.DEFAULT));
-    List<Rendered> outer = r[0].render(gif, info, List.of(new VariantSpec(1024, VariantFormat.WEBP, false)),
-      RenderLimits.DEFAULT);
-
-    assertEquals(1, inner.size(), "the PNG rendered while the GIF was being decoded");
-    assertEquals(1024, read(inner.get(0).bytes()).getWidth());
-    assertTrue(outer.get(0).animated());
-    Path out = dir.resolve("worst-1024.webp");
-    Files.write(out, outer.get(0).bytes());
-    assertEquals(new SourceInfo("image/webp", 1024, 1024, 5, 1), ImageHeaders.webpLayout(out).info());
+    List<Rendered> outside = r[0].render(outer, r[0].probe(outer, null), outerSpecs, RenderLimits.DEFAULT);
     assertEquals((int) (budget / 1024), r[0].availableHeapKib(), "both gave their share back");
+    return new Nested(outside, inside);
+  }
+
+  @Test
+  void twoRendersOf1024PxFromOriginalsBetween1025And4095PxRunAtOnceInTheBudgetOfA64MibHeap() throws Exception {
+    // Between 1025 and 4095 px a side no integer subsampling reaches 1024 px: a 2047² 16-bit RGBA PNG
+    // decodes 2047² (32 MiB, 48 MiB charged), a 4000×3000 photo 1500² (27 MiB charged), and each ran
+    // alone in the 32 MiB budget of a 64 MiB heap. Averaged to 1024² while they are decoded, they take
+    // 12.5 and 12.4 MiB: the JPEG is rendered from inside the PNG's decode, so both are in flight at once.
+    Path png = dir.resolve("big16.png");
+    Files.write(png, io.avatarserver.support.WorstCaseImages.png16(2047));
+    Path jpeg = dir.resolve("photo.jpg");
+    Files.write(jpeg, io.avatarserver.support.WorstCaseImages.baselineJpeg(4000, 3000));
+    Nested both = renderInsideTheFirstDecode(png, List.of(new VariantSpec(1024, VariantFormat.PNG, false)),
+      jpeg, List.of(new VariantSpec(1024, VariantFormat.WEBP, false), new VariantSpec(256, VariantFormat.JPEG, false)));
+    List<Rendered> outer = both.outer();
+    List<Rendered> inner = both.inner();
+
+    assertEquals(2, inner.size(), "the JPEG rendered while the PNG was being decoded");
+    BufferedImage photo = read(inner.get(0).bytes());
+    assertEquals(1024, photo.getWidth());
+    assertEquals(256, read(inner.get(1).bytes()).getWidth());
+    // The centre of the 4000×3000 pattern: red and green half way up their gradients, blue stripes of 0
+    // and 200 averaged.
+    assertColour(photo, 512, 512, 127 << 16 | 127 << 8 | 100, 40, "the photo's centre");
+    BufferedImage big = read(outer.get(0).bytes());
+    assertEquals(1024, big.getWidth());
+    int stripe = big.getRGB(512, 256) & 0xff; // blue: on or beside a stripe
+    assertColour(big, 512, 256, io.avatarserver.support.WorstCaseImages.patternPixel(1024, 512, 2047, 2047) & 0xffff00 | stripe, 8,
+      "the PNG's gradient");
+  }
+
+  @Test
+  void aStreamedDecodeHoldsOneBandOfRowsAndMatchesAFullDecode() throws Exception {
+    Path png = dir.resolve("big16.png");
+    Files.write(png, io.avatarserver.support.WorstCaseImages.png16(2047));
+    Rendered r = single(png, new VariantSpec(1024, VariantFormat.PNG, false));
+    assertEquals((2047 + StreamedDecode.BAND_ROWS - 1) / StreamedDecode.BAND_ROWS, decoded.size(), "one band at a time");
+    for (BufferedImage band : decoded) {
+      assertEquals(2047, band.getWidth());
+      assertTrue(band.getHeight() <= StreamedDecode.BAND_ROWS, "a band of " + band.getHeight() + " rows");
+    }
+    // The whole square decoded and averaged by the same filter gives the same pixels: nothing is lost
+    // between bands. Against the whole square scaled as before (bicubic from 2047 to 1024) the colours
+    // differ where the pattern has hard edges (blue stripes of 0 and 200, 16 px wide; a 64 px alpha
+    // checkerboard), where a box filter and a bicubic one differ most: measured 5.8 (blue), 0.1
+    // (green, red) and 1.3 (alpha) on average of 255.
+    BufferedImage whole = Pixels.ownArgb(ImageIO.read(png.toFile()));
+    StreamedDecode.Averager averager = new StreamedDecode.Averager(2047, 1024);
+    for (int y = 0; y < 2047; y++) {
+      averager.row(Pixels.data(whole), y * 2047);
+    }
+    BufferedImage variant = read(r.bytes());
+    double[] same = meanAbsoluteDifference(variant, averager.finish());
+    double[] before = meanAbsoluteDifference(variant, Pixels.scale(whole, 1024));
+    for (int c = 0; c < 4; c++) {
+      assertTrue(same[c] < 0.01, "channel " + c + " against the whole square averaged: " + same[c]);
+      assertTrue(before[c] < (c == 0 ? 8 : 2), "channel " + c + " against the whole square scaled: " + before[c]);
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"alpha.png", "deep16.png", "palette.png", "gray.png", "baseline.jpg", "rotated6.jpg"})
+  void averagingWhileDecodingGivesWhatAFullDecodeScaledGives(String fixture) throws Exception {
+    // Each kind of reader StreamedDecode takes (8- and 16-bit, palette, grey, alpha; JPEG), on the
+    // fixtures (300×200: their 200² centre square, averaged to 150²), against a full decode scaled by
+    // the renderer's chain; averaged in premultiplied space, so no dark fringes around alpha.png's hole.
+    Path file = fixture("variants/" + fixture);
+    SourceInfo info = renderer.probe(file, null);
+    assertTrue(ImageHeaders.streamsRows(file), fixture);
+    int side = Math.min(info.width(), info.height());
+    java.awt.Rectangle square = new java.awt.Rectangle((info.width() - side) / 2, (info.height() - side) / 2, side, side);
+    BufferedImage streamed;
+    BufferedImage whole;
+    try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+      ImageReader reader = ImageIO.getImageReaders(in).next();
+      reader.setInput(in);
+      javax.imageio.ImageReadParam param = reader.getDefaultReadParam();
+      param.setSourceRegion(square);
+      streamed = StreamedDecode.read(reader, param, side, 150, decoded::add);
+      whole = Pixels.scale(Pixels.ownArgb(reader.read(0, param)), 150);
+      reader.dispose();
+    }
+    assertTrue(decoded.stream().allMatch(band -> band.getHeight() <= StreamedDecode.BAND_ROWS));
+    double[] mad = meanAbsoluteDifference(streamed, whole);
+    for (int c = 0; c < 4; c++) {
+      assertTrue(mad[c] < 0.5, fixture + ": mean absolute difference of channel " + c + ": " + mad[c]);
+    }
+  }
+
+  @Test
+  void readersThatDoNotWriteRowsInOrderAreDecodedWhole() throws Exception {
+    // The JDK's PNG reader writes an Adam7-interlaced PNG's rows in up to seven passes, and its JPEG
+    // reader (TwelveMonkeys hands it the YCbCr ones) a progressive JPEG once per scan: StreamedDecode
+    // sees a row written after it was averaged. The header says so first: the renderer decodes them whole.
+    Path interlaced = dir.resolve("interlaced16.png");
+    Files.write(interlaced, io.avatarserver.support.WorstCaseImages.png16Interlaced(1500));
+    Path progressive = dir.resolve("progressive.jpg");
+    Files.write(progressive, io.avatarserver.support.WorstCaseImages.progressiveJpeg(1500));
+    for (Path file : List.of(interlaced, progressive)) {
+      assertFalse(ImageHeaders.streamsRows(file), file.toString());
+      try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+        ImageReader reader = ImageIO.getImageReaders(in).next();
+        reader.setInput(in);
+        Exception e = assertThrows(Exception.class,
+          () -> StreamedDecode.read(reader, reader.getDefaultReadParam(), 1500, 1024, band -> { }));
+        assertTrue(StreamedDecode.outOfOrder(e), file + ": " + e);
+        reader.dispose();
+      }
+      decoded.clear();
+      BufferedImage img = read(single(file, new VariantSpec(1024, VariantFormat.PNG, false)).bytes());
+      assertEquals(1024, img.getWidth());
+      assertEquals(List.of(1500), decoded.stream().map(BufferedImage::getHeight).toList(), "decoded whole");
+    }
+  }
+
+  @Test
+  void aReaderFoundWritingOutOfOrderIsDecodedWholeAtTheFullCharge() throws Exception {
+    // A reader the header said streams but that writes a row again: the render gives its streamed
+    // share back, takes the full decode's and decodes the square whole. Simulated from inside the
+    // first band, where StreamedDecode itself throws it.
+    Path png = dir.resolve("big16.png");
+    Files.write(png, io.avatarserver.support.WorstCaseImages.png16(2047));
+    JavaRenderer[] r = new JavaRenderer[1];
+    List<Integer> heights = new ArrayList<>();
+    List<Integer> available = new ArrayList<>();
+    r[0] = new JavaRenderer(raster -> {
+      heights.add(raster.getHeight());
+      available.add(r[0].availableHeapKib());
+      if (heights.size() == 1) {
+        throw new StreamedDecode.OutOfOrder(0, StreamedDecode.BAND_ROWS);
+      }
+    }, 64L << 20);
+    Rendered out = r[0].render(png, r[0].probe(png, null), List.of(new VariantSpec(1024, VariantFormat.PNG, false)),
+      RenderLimits.DEFAULT).get(0);
+    assertEquals(List.of(StreamedDecode.BAND_ROWS, 2047), heights);
+    int streamedKib = (int) ((1024L * 1024 * JavaRenderer.BYTES_PER_DECODED_PIXEL + StreamedDecode.bandBytes(2047, 1024)) / 1024);
+    assertEquals(List.of(64 * 1024 - streamedKib, 64 * 1024 - (int) (2047L * 2047 * 12 / 1024)), available);
+    assertEquals(1024, read(out.bytes()).getWidth());
+    assertEquals(64 * 1024, r[0].availableHeapKib());
+  }
+
+  @Test
+  void aTruncatedOriginalIsRefusedWhenStreamedToo() throws Exception {
+    // The PNG reader fails at the end of the data; the JPEG reader warns and would fill the rest grey.
+    for (byte[] whole : List.of(io.avatarserver.support.WorstCaseImages.png16(2047),
+      io.avatarserver.support.WorstCaseImages.baselineJpeg(1500, 1500))) {
+      Path cut = dir.resolve("cut");
+      Files.write(cut, Arrays.copyOf(whole, whole.length * 2 / 3));
+      assertTrue(ImageHeaders.streamsRows(cut));
+      SourceInfo info = renderer.probe(cut, null);
+      decoded.clear();
+      assertThrows(RenderException.class, () -> renderer.render(cut, info,
+        List.of(new VariantSpec(1024, VariantFormat.PNG, false)), RenderLimits.DEFAULT));
+      assertFalse(decoded.isEmpty(), "bands were averaged before the data ended");
+      assertTrue(decoded.stream().allMatch(band -> band.getHeight() <= StreamedDecode.BAND_ROWS), "streamed");
+    }
   }
 
   @Test
@@ -312,6 +484,12 @@ class JavaRendererTest {
     Rendered r = single(big, new VariantSpec(100, VariantFormat.PNG, false));
     assertEquals(100, read(r.bytes()).getWidth());
     assertTrue(decoded.get(0).getWidth() <= 200, "decoded " + decoded.get(0).getWidth());
+
+    // 1500² at 1024 px: libwebp's rescaler averages to 1024² as it decodes, not to the 1500² decode.
+    Files.write(big, io.avatarserver.support.WorstCaseImages.losslessWebp(1500));
+    decoded.clear();
+    assertEquals(1024, read(single(big, new VariantSpec(1024, VariantFormat.WEBP, false)).bytes()).getWidth());
+    assertEquals(List.of(1024), decoded.stream().map(BufferedImage::getWidth).toList());
   }
 
   @Test
@@ -480,6 +658,25 @@ class JavaRendererTest {
       assertTrue(Math.abs(got - want) <= tolerance,
         what + String.format(": pixel (%d,%d) is %06x, expected about %06x", x, y, p & 0xffffff, rgb));
     }
+  }
+
+  /** Mean absolute difference per channel (blue, green, red, alpha) of two images of one size, as straight ARGB. */
+  private static double[] meanAbsoluteDifference(BufferedImage a, BufferedImage b) {
+    assertEquals(a.getWidth(), b.getWidth());
+    double[] sum = new double[4];
+    for (int y = 0; y < a.getHeight(); y++) {
+      for (int x = 0; x < a.getWidth(); x++) {
+        int p = a.getRGB(x, y);
+        int q = b.getRGB(x, y);
+        for (int c = 0; c < 4; c++) {
+          sum[c] += Math.abs((p >> 8 * c & 0xff) - (q >> 8 * c & 0xff));
+        }
+      }
+    }
+    for (int c = 0; c < 4; c++) {
+      sum[c] /= (double) a.getWidth() * a.getHeight();
+    }
+    return sum;
   }
 
   private static void assertNotBlueEdges(BufferedImage img, String what) {
