@@ -126,29 +126,51 @@ final class ImageHeaders {
     }
   }
 
+  /** How ImageIO's reader for a file writes its pixels into the destination (see {@link StreamedDecode}). */
+  enum RowOrder {
+    /** Not row by row, or through a full-size raster of its own: decoded whole. */
+    WHOLE,
+    /** Row by row, top to bottom, each row once. */
+    ROWS,
+    /** Row by row, top to bottom, once per pass, each pass whole (the last one is the image). */
+    PASSES
+  }
+
   /**
-   * Whether ImageIO's reader for {@code file} writes its pixels into the destination row by row, top
-   * to bottom, each row once, holding no full-size raster of its own (see {@link StreamedDecode}): a
-   * PNG without interlacing; a sequential JPEG (SOF0/SOF1) of 1 or 3 components without an ICC profile,
-   * which TwelveMonkeys hands to the JDK's reader (a CMYK/YCCK one or one with a profile it reads whole
-   * as a raster and converts; a progressive one the JDK's reader writes once per scan).
+   * How ImageIO's reader for {@code file} writes its pixels ({@link RowOrder}): {@code ROWS} for a PNG
+   * without interlacing and a sequential JPEG (SOF0/SOF1) of 1 or 3 components without an ICC profile,
+   * which TwelveMonkeys hands to the JDK's reader; {@code PASSES} for such a JPEG that is progressive
+   * (SOF2), which the JDK's reader writes whole once per scan; {@code WHOLE} for anything else (an
+   * interlaced PNG writes its rows piecewise over seven passes; a CMYK/YCCK JPEG or one with a profile
+   * TwelveMonkeys reads whole as a raster and converts).
    */
-  static boolean streamsRows(Path file) throws IOException, RenderException {
+  static RowOrder rowOrder(Path file) throws IOException, RenderException {
     try (Cursor in = new Cursor(file)) {
       byte[] magic = in.peek(8);
       if (magic.length >= 8 && (magic[0] & 0xff) == 0x89 && magic[1] == 'P' && magic[2] == 'N' && magic[3] == 'G') {
         byte[] head = in.read(8 + 8 + 13);
-        return head.length == 29 && head[28] == 0;
+        return head.length == 29 && head[28] == 0 ? RowOrder.ROWS : RowOrder.WHOLE;
       }
       if (magic.length >= 3 && (magic[0] & 0xff) == 0xFF && (magic[1] & 0xff) == 0xD8) {
         JpegFrame frame = jpegFrame(in);
-        return (frame.marker() == 0xC0 || frame.marker() == 0xC1) && !frame.icc()
-          && (frame.components() == 1 || frame.components() == 3);
+        if (frame.icc() || frame.components() != 1 && frame.components() != 3) {
+          return RowOrder.WHOLE;
+        }
+        return switch (frame.marker()) {
+          case 0xC0, 0xC1 -> RowOrder.ROWS;
+          case 0xC2 -> RowOrder.PASSES;
+          default -> RowOrder.WHOLE;
+        };
       }
-      return false;
+      return RowOrder.WHOLE;
     } catch (EOFException e) {
       throw new RenderException("truncated image header", e);
     }
+  }
+
+  /** Whether {@code file} can be decoded through {@link StreamedDecode} ({@link #rowOrder} is not WHOLE). */
+  static boolean streamsRows(Path file) throws IOException, RenderException {
+    return rowOrder(file) != RowOrder.WHOLE;
   }
 
   private static SourceInfo gif(Cursor in) throws IOException, RenderException {

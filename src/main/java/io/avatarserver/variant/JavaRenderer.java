@@ -41,7 +41,8 @@ import org.w3c.dom.Node;
  * largest target, and at most {@link Geometry#MAX_DECODED} where the target allows (ImageIO source region +
  * subsampling; libwebp crop + scale), so a 4096×4096 PNG rendered at 64 px decodes a 128×128 raster,
  * and at 1024 px a 1024×1024 one. Where no integer subsampling gets down to that (a 1024 px variant of
- * a 1025–4095 px original), a PNG or JPEG whose reader writes rows in order is averaged down to 1024²
+ * a 1025–4095 px original), a PNG or JPEG whose reader writes rows in order (or the whole image once
+ * per pass, top to bottom: a progressive JPEG) is averaged down to 1024²
  * while it is decoded, never holding the decoded square ({@link StreamedDecode}), and a still WebP is
  * scaled to 1024² by libwebp. The renders in progress share a heap budget (half the maximum
  * heap), each taking its decoded pixels × {@link #BYTES_PER_DECODED_PIXEL} of it (see {@link #heapKibFor}):
@@ -168,7 +169,9 @@ public final class JavaRenderer implements Renderer {
     Map<VariantSpec, Rendered> done = new HashMap<>();
     boolean animating = specs.stream().anyMatch(spec -> animates(source, spec, limits));
     boolean still = !ImageHeaders.GIF.equals(source.mediaType()) && !ImageHeaders.WEBP.equals(source.mediaType());
-    boolean streamed = still && geometry.out() < geometry.decoded() && ImageHeaders.streamsRows(original);
+    ImageHeaders.RowOrder rows = still && geometry.out() < geometry.decoded() ? ImageHeaders.rowOrder(original)
+      : ImageHeaders.RowOrder.WHOLE;
+    boolean streamed = rows != ImageHeaders.RowOrder.WHOLE;
     long fileBytes = Files.size(original);
     // Renders past the budget wait for each other (on worker threads) instead of running the heap out.
     int kib = heapKibFor(source, geometry, animating, fileBytes, streamed);
@@ -178,7 +181,7 @@ public final class JavaRenderer implements Renderer {
         case ImageHeaders.GIF -> gif(original, source, geometry, order, limits, done);
         case ImageHeaders.WEBP -> webp(original, source, geometry, order, limits, done);
         default -> {
-          BufferedImage square = streamed ? decodeStreamed(original, source, geometry) : null;
+          BufferedImage square = streamed ? decodeStreamed(original, source, geometry, rows) : null;
           if (square == null) {
             if (streamed) {
               // The reader did not write in order after all (or its type has several banks): the whole
@@ -190,7 +193,7 @@ public final class JavaRenderer implements Renderer {
               heapKib.acquireUninterruptibly(full);
               kib = full;
             }
-            square = decodeStill(original, source, geometry, false);
+            square = decodeStill(original, source, geometry, ImageHeaders.RowOrder.WHOLE);
           }
           stills(Pixels.orient(square, source.orientation()), true, order, done);
         }
@@ -245,9 +248,10 @@ public final class JavaRenderer implements Renderer {
    * The centre square of a PNG or JPEG decoded through {@link StreamedDecode} to the kept side
    * ({@link Geometry#out}); null when the reader does not write its rows in order (or in one bank).
    */
-  private BufferedImage decodeStreamed(Path file, SourceInfo source, Geometry g) throws IOException, RenderException {
+  private BufferedImage decodeStreamed(Path file, SourceInfo source, Geometry g, ImageHeaders.RowOrder rows)
+    throws IOException, RenderException {
     try {
-      return decodeStill(file, source, g, true);
+      return decodeStill(file, source, g, rows);
     } catch (IOException | RuntimeException e) {
       if (StreamedDecode.outOfOrder(e)) {
         return null;
@@ -256,8 +260,8 @@ public final class JavaRenderer implements Renderer {
     }
   }
 
-  /** The centre square, subsampled, as premultiplied ARGB: decoded whole, or {@code streamed} to {@link Geometry#out}. */
-  private BufferedImage decodeStill(Path file, SourceInfo source, Geometry g, boolean streamed)
+  /** The centre square, subsampled, as premultiplied ARGB: decoded whole ({@code WHOLE}), or streamed to {@link Geometry#out}. */
+  private BufferedImage decodeStill(Path file, SourceInfo source, Geometry g, ImageHeaders.RowOrder rows)
     throws IOException, RenderException {
     try (ImageInputStream in = new FileImageInputStream(file.toFile())) {
       ImageReader reader = reader(source.mediaType());
@@ -278,8 +282,8 @@ public final class JavaRenderer implements Renderer {
         param.setSourceRegion(new Rectangle(g.x, g.y, g.side, g.side));
         param.setSourceSubsampling(g.sub, g.sub, 0, 0);
         BufferedImage square;
-        if (streamed) {
-          square = StreamedDecode.read(reader, param, g.decoded(), g.out(), observer);
+        if (rows != ImageHeaders.RowOrder.WHOLE) {
+          square = StreamedDecode.read(reader, param, g.decoded(), g.out(), rows == ImageHeaders.RowOrder.PASSES, observer);
         } else {
           BufferedImage raster = reader.read(0, param);
           observer.decoded(raster);
@@ -661,8 +665,9 @@ public final class JavaRenderer implements Renderer {
    * <p>Where no integer subsampling reaches {@link #MAX_DECODED} (a 1024 px variant of a 1025–4095 px
    * original decodes 1025–2047 px a side), {@code out}, the side of the square a render keeps, is the
    * larger of the largest target and {@link #MAX_DECODED}: a PNG or JPEG whose reader writes rows in order
+   * (or the whole image once per pass)
    * is averaged down to it while it is decoded ({@link StreamedDecode}), a still WebP is scaled to it by
-   * libwebp; otherwise (GIF, animated WebP, interlaced PNG, progressive or CMYK JPEG) {@code out} is
+   * libwebp; otherwise (GIF, animated WebP, interlaced PNG, CMYK or ICC-tagged JPEG) {@code out} is
    * only an upper bound and the decoded square is kept whole.
    */
   record Geometry(int x, int y, int side, int sub, int decoded, int out) {

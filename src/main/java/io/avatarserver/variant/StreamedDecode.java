@@ -33,7 +33,12 @@ import javax.imageio.ImageTypeSpecifier;
  * sequential JPEG write each row once, top to bottom; see {@link ImageHeaders#streamsRows}), and the band is converted to premultiplied ARGB (by Java2D, as a full
  * decode is) and averaged into the output. A write to a row already averaged means the reader does not
  * write in order (an Adam7-interlaced PNG writes every row up to seven times): {@link OutOfOrder} is
- * thrown from inside the reader, and the caller decodes the whole square instead.
+ * thrown from inside the reader, and the caller decodes the whole square instead. One exception: a
+ * reader known to write the whole image once per pass ({@link ImageHeaders.RowOrder#PASSES}: the JDK's
+ * reader outputs a progressive JPEG once per scan, each time every row top to bottom, the last one the
+ * finished image) starts the average afresh when a pass starts again at row 0, so what is left at the
+ * end is the last pass averaged; a pass costs a band's conversion and averaging per 16 rows again, the
+ * memory stays one band.
  *
  * <p>Averaging is done in premultiplied space (no dark fringes where transparent pixels meet opaque
  * ones), each source pixel weighted by the part of it an output pixel covers (a box filter of the exact
@@ -74,6 +79,16 @@ final class StreamedDecode {
    */
   static BufferedImage read(ImageReader reader, ImageReadParam param, int decoded, int out,
     JavaRenderer.DecodeObserver observer) throws IOException {
+    return read(reader, param, decoded, out, false, observer);
+  }
+
+  /**
+   * As {@link #read(ImageReader, ImageReadParam, int, int, JavaRenderer.DecodeObserver)}; with
+   * {@code passes}, a write to row 0 after later rows were averaged starts a new pass (the average
+   * starts again) instead of being out of order.
+   */
+  static BufferedImage read(ImageReader reader, ImageReadParam param, int decoded, int out, boolean passes,
+    JavaRenderer.DecodeObserver observer) throws IOException {
     Iterator<ImageTypeSpecifier> types = reader.getImageTypes(0);
     if (!types.hasNext()) {
       return null;
@@ -87,7 +102,7 @@ final class StreamedDecode {
     }
     ColorModel cm = type.getColorModel();
     Averager averager = new Averager(decoded, out);
-    BandBuffer buffer = new BandBuffer(sm, bandSm, cm, stride, decoded, averager, observer);
+    BandBuffer buffer = new BandBuffer(sm, bandSm, cm, stride, decoded, passes, averager, observer);
     param.setDestination(new BufferedImage(cm, Raster.createWritableRaster(sm, buffer, null),
       cm.isAlphaPremultiplied(), null));
     try {
@@ -136,9 +151,10 @@ final class StreamedDecode {
     private final int bandSize;
     private final Averager averager;
     private final JavaRenderer.DecodeObserver observer;
+    private final boolean passes;
     private int base;
 
-    BandBuffer(SampleModel sm, SampleModel bandSm, ColorModel cm, int stride, int rows, Averager averager,
+    BandBuffer(SampleModel sm, SampleModel bandSm, ColorModel cm, int stride, int rows, boolean passes, Averager averager,
       JavaRenderer.DecodeObserver observer) {
       super(sm.getDataType(), stride * rows);
       this.band = bandSm.createDataBuffer();
@@ -150,6 +166,7 @@ final class StreamedDecode {
       this.bandSize = band.getSize();
       this.averager = averager;
       this.observer = observer;
+      this.passes = passes;
     }
 
     @Override
@@ -168,7 +185,13 @@ final class StreamedDecode {
       }
       int row = i / stride;
       if (row < base) {
-        throw new OutOfOrder(row, base);
+        if (!passes || row != 0) {
+          throw new OutOfOrder(row, base);
+        }
+        // The next pass: what was averaged of the previous one is dropped, and its last band unread.
+        clear();
+        base = 0;
+        averager.restart();
       }
       while (row >= base + BAND_ROWS) {
         flush();
@@ -257,6 +280,14 @@ final class StreamedDecode {
       this.next = new float[out * 4];
       this.square = new BufferedImage(out, out, BufferedImage.TYPE_INT_ARGB_PRE);
       this.result = Pixels.data(square);
+    }
+
+    /** Starts again from the first row (the rows added so far are forgotten). */
+    void restart() {
+      y = 0;
+      row = 0;
+      java.util.Arrays.fill(current, 0);
+      java.util.Arrays.fill(next, 0);
     }
 
     /** Adds the next source row ({@code in} premultiplied ARGB pixels of {@code px} from {@code off}). */

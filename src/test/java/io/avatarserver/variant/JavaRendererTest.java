@@ -346,6 +346,14 @@ class JavaRendererTest {
     int stripe = big.getRGB(512, 256) & 0xff; // blue: on or beside a stripe
     assertColour(big, 512, 256, io.avatarserver.support.WorstCaseImages.patternPixel(1024, 512, 2047, 2047) & 0xffff00 | stripe, 8,
       "the PNG's gradient");
+
+    // A progressive JPEG of 2047² (4:4:4) the same way: streamed pass by pass, the PNG inside its decode.
+    Path progressive = dir.resolve("progressive.jpg");
+    Files.write(progressive, io.avatarserver.support.WorstCaseImages.progressiveJpeg(2047));
+    Nested again = renderInsideTheFirstDecode(progressive, List.of(new VariantSpec(1024, VariantFormat.WEBP, false)),
+      png, List.of(new VariantSpec(1024, VariantFormat.PNG, false)));
+    assertEquals(1, again.inner().size(), "the PNG rendered while the progressive JPEG was being decoded");
+    assertEquals(1024, read(again.outer().get(0).bytes()).getWidth());
   }
 
   @Test
@@ -407,29 +415,68 @@ class JavaRendererTest {
   }
 
   @Test
-  void readersThatDoNotWriteRowsInOrderAreDecodedWhole() throws Exception {
-    // The JDK's PNG reader writes an Adam7-interlaced PNG's rows in up to seven passes, and its JPEG
-    // reader (TwelveMonkeys hands it the YCbCr ones) a progressive JPEG once per scan: StreamedDecode
-    // sees a row written after it was averaged. The header says so first: the renderer decodes them whole.
+  void anInterlacedPngIsDecodedWhole() throws Exception {
+    // The JDK's PNG reader writes an Adam7-interlaced PNG's rows piecewise over seven passes:
+    // StreamedDecode sees a row written after it was averaged. The header says so first: the renderer
+    // decodes it whole.
     Path interlaced = dir.resolve("interlaced16.png");
     Files.write(interlaced, io.avatarserver.support.WorstCaseImages.png16Interlaced(1500));
-    Path progressive = dir.resolve("progressive.jpg");
-    Files.write(progressive, io.avatarserver.support.WorstCaseImages.progressiveJpeg(1500));
-    for (Path file : List.of(interlaced, progressive)) {
-      assertFalse(ImageHeaders.streamsRows(file), file.toString());
-      try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+    assertEquals(ImageHeaders.RowOrder.WHOLE, ImageHeaders.rowOrder(interlaced));
+    for (boolean passes : new boolean[] {false, true}) {
+      try (ImageInputStream in = ImageIO.createImageInputStream(interlaced.toFile())) {
         ImageReader reader = ImageIO.getImageReaders(in).next();
         reader.setInput(in);
         Exception e = assertThrows(Exception.class,
-          () -> StreamedDecode.read(reader, reader.getDefaultReadParam(), 1500, 1024, band -> { }));
-        assertTrue(StreamedDecode.outOfOrder(e), file + ": " + e);
+          () -> StreamedDecode.read(reader, reader.getDefaultReadParam(), 1500, 1024, passes, band -> { }));
+        assertTrue(StreamedDecode.outOfOrder(e), "passes " + passes + ": " + e);
         reader.dispose();
       }
-      decoded.clear();
-      BufferedImage img = read(single(file, new VariantSpec(1024, VariantFormat.PNG, false)).bytes());
-      assertEquals(1024, img.getWidth());
-      assertEquals(List.of(1500), decoded.stream().map(BufferedImage::getHeight).toList(), "decoded whole");
     }
+    decoded.clear();
+    BufferedImage img = read(single(interlaced, new VariantSpec(1024, VariantFormat.PNG, false)).bytes());
+    assertEquals(1024, img.getWidth());
+    assertEquals(List.of(1500), decoded.stream().map(BufferedImage::getHeight).toList(), "decoded whole");
+  }
+
+  @Test
+  void aProgressiveJpegIsStreamedPassByPassAndEndsAsItsLastPass() throws Exception {
+    // The JDK's JPEG reader (TwelveMonkeys hands it the YCbCr ones) writes a progressive JPEG whole once
+    // per scan, each time from row 0: taken as rows alone it is out of order; taken as passes, each new
+    // pass starts the average again and the last one is the image, one band held at a time.
+    Path progressive = dir.resolve("progressive.jpg");
+    Files.write(progressive, io.avatarserver.support.WorstCaseImages.progressiveJpeg(1500));
+    assertEquals(ImageHeaders.RowOrder.PASSES, ImageHeaders.rowOrder(progressive));
+    BufferedImage whole;
+    BufferedImage streamed;
+    try (ImageInputStream in = ImageIO.createImageInputStream(progressive.toFile())) {
+      ImageReader reader = ImageIO.getImageReaders(in).next();
+      reader.setInput(in);
+      Exception e = assertThrows(Exception.class,
+        () -> StreamedDecode.read(reader, reader.getDefaultReadParam(), 1500, 1024, false, band -> { }));
+      assertTrue(StreamedDecode.outOfOrder(e), e.toString());
+      List<BufferedImage> bands = new ArrayList<>();
+      streamed = StreamedDecode.read(reader, reader.getDefaultReadParam(), 1500, 1024, true, bands::add);
+      assertTrue(bands.size() > 2 * ((1500 + StreamedDecode.BAND_ROWS - 1) / StreamedDecode.BAND_ROWS),
+        "more than one pass: " + bands.size() + " bands");
+      assertTrue(bands.stream().allMatch(band -> band.getHeight() <= StreamedDecode.BAND_ROWS));
+      whole = Pixels.ownArgb(reader.read(0, reader.getDefaultReadParam()));
+      reader.dispose();
+    }
+    // The last pass is the finished image: the same as the whole decode averaged by the same filter.
+    StreamedDecode.Averager averager = new StreamedDecode.Averager(1500, 1024);
+    int[] px = Pixels.data(whole);
+    for (int y = 0; y < 1500; y++) {
+      averager.row(px, y * 1500);
+    }
+    double[] mad = meanAbsoluteDifference(streamed, averager.finish());
+    for (int c = 0; c < 4; c++) {
+      assertTrue(mad[c] < 0.01, "channel " + c + " against the whole decode averaged: " + mad[c]);
+    }
+    // Through the renderer: streamed, charged at the kept square.
+    decoded.clear();
+    BufferedImage img = read(single(progressive, new VariantSpec(1024, VariantFormat.PNG, false)).bytes());
+    assertEquals(1024, img.getWidth());
+    assertTrue(decoded.stream().allMatch(band -> band.getHeight() <= StreamedDecode.BAND_ROWS), "never decoded whole");
   }
 
   @Test
