@@ -30,7 +30,7 @@ import java.util.zip.CRC32;
  * <pre>
  *   mvn -q -DskipTests package
  *   java src/load/memory/MemoryProof.java [--uploads 1000] [--size-mib 5] [--rate-kib 64] [--xmx 64m] [--jar target/avatar-server.jar]
- *       [--backend local|s3] [--renders 2] [--engine java|vips]
+ *       [--backend local|s3] [--renders 2] [--engine java|vips] [--worst-side 4096]
  * </pre>
  *
  * Run from the project root, with PostgreSQL on 127.0.0.1:5432 (database {@code test}); it creates the
@@ -49,7 +49,8 @@ import java.util.zip.CRC32;
  * the upload limits let in, made by {@code io.avatarserver.support.WorstCaseImages} (run {@code mvn -o
  * test-compile} first): a 4096×4096 animated GIF of 5 frames (the most that keeps its animation under
  * {@code variants.maxAnimationSourcePixels}), an interlaced 16-bit RGBA PNG, a progressive 4:4:4 JPEG and
- * a lossless WebP, all 4096×4096. Each round a client re-uploads its original (a new version, so every
+ * a lossless WebP, all 4096×4096 ({@code --worst-side 2047}: of that side instead, where no integer
+ * subsampling gets a 1024 px variant down to 1024 px, so the interlaced PNG is decoded whole). Each round a client re-uploads its original (a new version, so every
  * variant is a real render) and asks for it at 1024 and 256 px as WebP and PNG. The proof then passes
  * only when, besides the uploads, every render answered 200 with a rendered ({@code max-age=300}) image of
  * the asked format and size, and the server is still alive ({@code -XX:+ExitOnOutOfMemoryError}).
@@ -68,6 +69,7 @@ public final class MemoryProof {
     String backend = stringArg(args, "--backend", "local");
     int renders = intArg(args, "--renders", 0);
     String engine = stringArg(args, "--engine", "java");
+    String worstSide = stringArg(args, "--worst-side", "4096");
 
     run("psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-c", "DROP DATABASE IF EXISTS avatar_memory");
     run("psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-c", "CREATE DATABASE avatar_memory");
@@ -110,7 +112,7 @@ public final class MemoryProof {
       List<String[]> all = Files.readAllLines(tokens).stream().map(l -> l.split(" ")).toList();
       List<String[]> users = all.subList(0, uploads);
       byte[] body = png(sizeMib * 1024 * 1024);
-      Renders renderers = renders > 0 ? new Renders(worstCases(work, classpath), all.subList(uploads, all.size()), renders)
+      Renders renderers = renders > 0 ? new Renders(worstCases(work, classpath, worstSide), all.subList(uploads, all.size()), renders)
         : null;
 
       Thread.sleep(2000);
@@ -201,9 +203,9 @@ public final class MemoryProof {
   }
 
   /** The worst originals, written by the tests' WorstCaseImages: name → file. */
-  static List<Path> worstCases(Path work, String classpath) throws Exception {
+  static List<Path> worstCases(Path work, String classpath, String side) throws Exception {
     Path dir = work.resolve("worst");
-    run("java", "-cp", classpath, "io.avatarserver.support.WorstCaseImages", dir.toString(), "4096", "5");
+    run("java", "-cp", classpath, "io.avatarserver.support.WorstCaseImages", dir.toString(), side, "5");
     return Renders.KINDS.stream().map(dir::resolve).toList();
   }
 

@@ -46,7 +46,8 @@ import org.w3c.dom.Node;
  * while it is decoded, never holding the decoded square ({@link StreamedDecode}), and a still WebP is
  * scaled to 1024² by libwebp. The renders in progress share a heap budget (half the maximum
  * heap), each taking its decoded pixels × {@link #BYTES_PER_DECODED_PIXEL} of it (see {@link #heapKibFor}):
- * large renders past the budget wait for each other instead of running the heap out. No full-size copy
+ * renders past the budget wait for each other instead of running the heap out, and one render takes at
+ * most half of it (a decode that would need more is subsampled further: {@link #fit}). No full-size copy
  * is made that is not needed: the square is converted for the encoder where it lies when nothing reads
  * it afterwards, a raster of another type is converted a strip at a time, an animation's canvas is
  * encoded as it is, and encoders' output is held in blocks. The orientation is applied to that small square, then
@@ -121,7 +122,7 @@ public final class JavaRenderer implements Renderer {
    * What a render takes of the heap budget: its decoded square at {@link #BYTES_PER_DECODED_PIXEL}
    * ({@link #GIF_ANIMATION_BYTES_PER_PIXEL} more for an animated GIF), and for a WebP the file itself,
    * which libwebp's reader holds in the heap (up to the upload limit); never more than the whole
-   * budget, so a render larger than the budget runs, but alone.
+   * budget, and {@link #fit} keeps a render's geometry to at most half of it.
    *
    * <p>A {@code streamed} decode ({@link StreamedDecode}: a PNG or JPEG whose decoded square is larger
    * than the square kept) never holds the decoded square: it takes the kept square ({@link Geometry#out})
@@ -131,13 +132,40 @@ public final class JavaRenderer implements Renderer {
    * still WebP is scaled to the kept square by libwebp itself, so it too is charged at that square.
    */
   int heapKibFor(SourceInfo source, Geometry g, boolean animating, long fileBytes, boolean streamed) {
+    return (int) Math.min(budgetKib, Math.max(1, heapBytesFor(source, g, animating, fileBytes, streamed) / 1024));
+  }
+
+  /**
+   * {@code g}, or a coarser subsampling of it, whichever first takes at most half the budget: so that two
+   * renders of any originals fit in it at once, and no render needs more heap than the budget holds (one
+   * charged the whole budget but needing more, as a 2047² interlaced 16-bit PNG decoded whole at 1024 px
+   * (48 MiB) in the 32 MiB of a 64 MiB heap, ran that heap out beside the uploads). A coarser decode is
+   * smaller than the largest target: that variant is scaled up from it, so it is softer; it happens only
+   * where the heap is that small (a 64 MiB heap: 1024 px variants of an original of 1025–2047 px that
+   * cannot be streamed, such as an interlaced PNG, a CMYK or ICC-tagged JPEG or a GIF; none with a heap of
+   * 256 MiB or more).
+   */
+  Geometry fit(SourceInfo source, Geometry g, int largest, boolean animating, long fileBytes, ImageHeaders.RowOrder rows) {
+    Geometry fitted = g;
+    while (heapBytesFor(source, fitted, animating, fileBytes, streams(rows, fitted)) / 1024 > budgetKib / 2
+      && fitted.decoded() > 1) {
+      fitted = fitted.coarser(largest);
+    }
+    return fitted;
+  }
+
+  /** Whether a still of this row order is decoded through {@link StreamedDecode} with {@code g}. */
+  private static boolean streams(ImageHeaders.RowOrder rows, Geometry g) {
+    return rows != ImageHeaders.RowOrder.WHOLE && g.out() < g.decoded();
+  }
+
+  private static long heapBytesFor(SourceInfo source, Geometry g, boolean animating, long fileBytes, boolean streamed) {
     int perPixel = BYTES_PER_DECODED_PIXEL
       + (animating && ImageHeaders.GIF.equals(source.mediaType()) ? GIF_ANIMATION_BYTES_PER_PIXEL : 0);
     boolean webp = ImageHeaders.WEBP.equals(source.mediaType());
     int held = streamed || webp && !source.animated() ? g.out() : g.decoded();
-    long bytes = (long) held * held * perPixel + (webp ? fileBytes : 0)
+    return (long) held * held * perPixel + (webp ? fileBytes : 0)
       + (streamed ? StreamedDecode.bandBytes(g.decoded(), g.out()) : 0);
-    return (int) Math.min(budgetKib, Math.max(1, bytes / 1024));
   }
 
   @Override
@@ -171,8 +199,9 @@ public final class JavaRenderer implements Renderer {
     boolean still = !ImageHeaders.GIF.equals(source.mediaType()) && !ImageHeaders.WEBP.equals(source.mediaType());
     ImageHeaders.RowOrder rows = still && geometry.out() < geometry.decoded() ? ImageHeaders.rowOrder(original)
       : ImageHeaders.RowOrder.WHOLE;
-    boolean streamed = rows != ImageHeaders.RowOrder.WHOLE;
     long fileBytes = Files.size(original);
+    geometry = fit(source, geometry, largest, animating, fileBytes, rows);
+    boolean streamed = streams(rows, geometry);
     // Renders past the budget wait for each other (on worker threads) instead of running the heap out.
     int kib = heapKibFor(source, geometry, animating, fileBytes, streamed);
     heapKib.acquireUninterruptibly(kib);
@@ -189,11 +218,14 @@ public final class JavaRenderer implements Renderer {
               // two such renders cannot hold each other up.
               heapKib.release(kib);
               kib = 0;
-              int full = heapKibFor(source, geometry, animating, fileBytes, false);
+              Geometry whole = fit(source, geometry, largest, animating, fileBytes, ImageHeaders.RowOrder.WHOLE);
+              int full = heapKibFor(source, whole, animating, fileBytes, false);
               heapKib.acquireUninterruptibly(full);
               kib = full;
+              square = decodeStill(original, source, whole, ImageHeaders.RowOrder.WHOLE);
+            } else {
+              square = decodeStill(original, source, geometry, ImageHeaders.RowOrder.WHOLE);
             }
-            square = decodeStill(original, source, geometry, ImageHeaders.RowOrder.WHOLE);
           }
           stills(Pixels.orient(square, source.orientation()), true, order, done);
         }
@@ -680,9 +712,17 @@ public final class JavaRenderer implements Renderer {
       if (ceilDiv(side, sub) > MAX_DECODED) {
         sub = Math.max(sub, Math.min(ceilDiv(side, MAX_DECODED), side / largest));
       }
-      int decoded = ceilDiv(side, sub);
-      return new Geometry((info.width() - side) / 2, (info.height() - side) / 2, side, sub, decoded,
-        Math.min(decoded, Math.max(largest, MAX_DECODED)));
+      return new Geometry((info.width() - side) / 2, (info.height() - side) / 2, side, sub, 0, 0).withSub(sub, largest);
+    }
+
+    /** The same square one step more subsampled (see {@link JavaRenderer#fit}). */
+    Geometry coarser(int largest) {
+      return withSub(sub + 1, largest);
+    }
+
+    private Geometry withSub(int s, int largest) {
+      int d = ceilDiv(side, s);
+      return new Geometry(x, y, side, s, d, Math.min(d, Math.max(largest, MAX_DECODED)));
     }
 
     /** The part of {@code frame} inside the square, in frame coordinates, and its canvas rectangle; null if none. */

@@ -249,15 +249,17 @@ class JavaRendererTest {
     SourceInfo info = budgeted[0].probe(huge, null);
     budgeted[0].render(huge, info, List.of(new VariantSpec(1024, VariantFormat.PNG, false)), RenderLimits.DEFAULT);
     budgeted[0].render(huge, info, List.of(new VariantSpec(64, VariantFormat.PNG, false)), RenderLimits.DEFAULT);
-    assertEquals(16 * 1024 - 12 * 1024, availableAtDecode.get(0), "1024² × 12 bytes: 12 MiB of it");
+    // 1024² × 12 bytes (12 MiB) would be more than half of it: decoded coarser, 820² (sub 5), 7,879 KiB.
+    assertEquals(16 * 1024 - 820 * 820 * 12 / 1024, availableAtDecode.get(0), "820² × 12 bytes");
     assertEquals(16 * 1024 - 128 * 128 * 12 / 1024, availableAtDecode.get(1), "128² × 12 bytes: 192 KiB of it");
     assertEquals(16 * 1024, budgeted[0].availableHeapKib(), "given back");
 
-    // Larger than the budget: it takes the whole of it, and runs alone.
+    // Half of 8 MiB: 586² (sub 7). The variant is still 1024 px, scaled up from it.
     availableAtDecode.clear();
     JavaRenderer small = budgeted[0] = new JavaRenderer(raster -> availableAtDecode.add(budgeted[0].availableHeapKib()), 8L << 20);
-    small.render(huge, info, List.of(new VariantSpec(1024, VariantFormat.PNG, false)), RenderLimits.DEFAULT);
-    assertEquals(0, availableAtDecode.get(0));
+    Rendered up = small.render(huge, info, List.of(new VariantSpec(1024, VariantFormat.PNG, false)), RenderLimits.DEFAULT).get(0);
+    assertEquals(8 * 1024 - 586 * 586 * 12 / 1024, availableAtDecode.get(0));
+    assertEquals(1024, read(up.bytes()).getWidth());
   }
 
   @Test
@@ -354,6 +356,22 @@ class JavaRendererTest {
       png, List.of(new VariantSpec(1024, VariantFormat.PNG, false)));
     assertEquals(1, again.inner().size(), "the PNG rendered while the progressive JPEG was being decoded");
     assertEquals(1024, read(again.outer().get(0).bytes()).getWidth());
+
+    // What cannot be streamed at 1024 px from 2047²: an interlaced 16-bit PNG (48 MiB decoded whole,
+    // more than the 32 MiB budget: it ran a 64 MiB heap out beside the memory proof's uploads) and an
+    // animated GIF (a 2047² canvas, 64 MiB at 16 bytes a pixel): each is decoded subsampled by 2 instead
+    // (at most half the budget), and the two run at once.
+    Path interlaced = dir.resolve("interlaced16.png");
+    Files.write(interlaced, io.avatarserver.support.WorstCaseImages.png16Interlaced(2047));
+    Path gif = dir.resolve("big.gif");
+    Files.write(gif, io.avatarserver.support.WorstCaseImages.gif(2047, 2047, 5));
+    Nested whole = renderInsideTheFirstDecode(gif, List.of(new VariantSpec(1024, VariantFormat.WEBP, false)),
+      interlaced, List.of(new VariantSpec(1024, VariantFormat.PNG, false)));
+    assertEquals(1024, read(whole.inner().get(0).bytes()).getWidth());
+    assertTrue(whole.outer().get(0).animated());
+    Path out = dir.resolve("big-1024.webp");
+    Files.write(out, whole.outer().get(0).bytes());
+    assertEquals(new SourceInfo("image/webp", 1024, 1024, 5, 1), ImageHeaders.webpLayout(out).info());
   }
 
   @Test
@@ -498,9 +516,10 @@ class JavaRendererTest {
     }, 64L << 20);
     Rendered out = r[0].render(png, r[0].probe(png, null), List.of(new VariantSpec(1024, VariantFormat.PNG, false)),
       RenderLimits.DEFAULT).get(0);
-    assertEquals(List.of(StreamedDecode.BAND_ROWS, 2047), heights);
+    // Whole, 2047² × 12 bytes would be 48 MiB, more than half the budget: decoded subsampled by 2, 1024².
+    assertEquals(List.of(StreamedDecode.BAND_ROWS, 1024), heights);
     int streamedKib = (int) ((1024L * 1024 * JavaRenderer.BYTES_PER_DECODED_PIXEL + StreamedDecode.bandBytes(2047, 1024)) / 1024);
-    assertEquals(List.of(64 * 1024 - streamedKib, 64 * 1024 - (int) (2047L * 2047 * 12 / 1024)), available);
+    assertEquals(List.of(64 * 1024 - streamedKib, 64 * 1024 - 1024 * 1024 * 12 / 1024), available);
     assertEquals(1024, read(out.bytes()).getWidth());
     assertEquals(64 * 1024, r[0].availableHeapKib());
   }
