@@ -143,11 +143,12 @@ public final class JavaRenderer implements Renderer {
    * smaller than the largest target: that variant is scaled up from it, so it is softer; it happens only
    * where the heap is that small (a 64 MiB heap: 1024 px variants of an original of 1025–2047 px that
    * cannot be streamed, such as an interlaced PNG, a CMYK or ICC-tagged JPEG or a GIF; none with a heap of
-   * 256 MiB or more).
+   * 256 MiB or more). A WebP's file, which its reader holds besides, is charged but not fitted.
    */
   Geometry fit(SourceInfo source, Geometry g, int largest, boolean animating, long fileBytes, ImageHeaders.RowOrder rows) {
     Geometry fitted = g;
-    while (heapBytesFor(source, fitted, animating, fileBytes, streams(rows, fitted)) / 1024 > budgetKib / 2
+    // The pixels alone: a WebP's file, held by libwebp's reader, does not shrink with the subsampling.
+    while (heapBytesFor(source, fitted, animating, 0, streams(rows, fitted)) / 1024 > budgetKib / 2
       && fitted.decoded() > 1) {
       fitted = fitted.coarser(largest);
     }

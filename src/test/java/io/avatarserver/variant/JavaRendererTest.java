@@ -559,6 +559,22 @@ class JavaRendererTest {
   }
 
   @Test
+  void aWebpFileIsChargedButDoesNotMakeItsDecodeCoarser() throws Exception {
+    // The reader holds the file whatever the subsampling: fit() keeps the decode at what the target
+    // needs (1200² at 512 px: 600², 12 bytes a pixel) when only the file tips it past half the budget.
+    Path big = dir.resolve("big.webp");
+    Files.write(big, single("images/large-1200.jpg", new VariantSpec(1200, VariantFormat.WEBP, false)).bytes());
+    long pixels = 600L * 600 * JavaRenderer.BYTES_PER_DECODED_PIXEL;
+    assertTrue(Files.size(big) > 4096, "a file of " + Files.size(big) + " bytes");
+    List<Integer> widths = new ArrayList<>();
+    JavaRenderer tight = new JavaRenderer(raster -> widths.add(raster.getWidth()), 2 * pixels + 4096);
+    Rendered r = tight.render(big, tight.probe(big, null), List.of(new VariantSpec(512, VariantFormat.PNG, false)),
+      RenderLimits.DEFAULT).get(0);
+    assertEquals(List.of(600), widths);
+    assertEquals(512, read(r.bytes()).getWidth());
+  }
+
+  @Test
   void beyondTheSourcePixelLimitIsRefusedBeforeDecoding() throws Exception {
     for (String fixture : List.of("hostile/pixel-flood-100000x100000.png", "hostile/pixel-flood-65535x8191.gif",
       "hostile/pixel-flood-16384.webp")) {
