@@ -168,11 +168,6 @@ final class ImageHeaders {
     }
   }
 
-  /** Whether {@code file} can be decoded through {@link StreamedDecode} ({@link #rowOrder} is not WHOLE). */
-  static boolean streamsRows(Path file) throws IOException, RenderException {
-    return rowOrder(file) != RowOrder.WHOLE;
-  }
-
   private static SourceInfo gif(Cursor in) throws IOException, RenderException {
     byte[] head = in.read(13);
     String version = ascii(head, 0, 6);

@@ -713,17 +713,17 @@ public final class JavaRenderer implements Renderer {
       if (ceilDiv(side, sub) > MAX_DECODED) {
         sub = Math.max(sub, Math.min(ceilDiv(side, MAX_DECODED), side / largest));
       }
-      return new Geometry((info.width() - side) / 2, (info.height() - side) / 2, side, sub, 0, 0).withSub(sub, largest);
+      return square((info.width() - side) / 2, (info.height() - side) / 2, side, sub, largest);
     }
 
     /** The same square one step more subsampled (see {@link JavaRenderer#fit}). */
     Geometry coarser(int largest) {
-      return withSub(sub + 1, largest);
+      return square(x, y, side, sub + 1, largest);
     }
 
-    private Geometry withSub(int s, int largest) {
-      int d = ceilDiv(side, s);
-      return new Geometry(x, y, side, s, d, Math.min(d, Math.max(largest, MAX_DECODED)));
+    private static Geometry square(int x, int y, int side, int sub, int largest) {
+      int decoded = ceilDiv(side, sub);
+      return new Geometry(x, y, side, sub, decoded, Math.min(decoded, Math.max(largest, MAX_DECODED)));
     }
 
     /** The part of {@code frame} inside the square, in frame coordinates, and its canvas rectangle; null if none. */

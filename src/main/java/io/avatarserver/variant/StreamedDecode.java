@@ -30,8 +30,8 @@ import javax.imageio.ImageTypeSpecifier;
  * only one band of rows ({@link BandBuffer}). ImageIO's readers write their rows through the raster's
  * sample model, so every sample lands in {@link BandBuffer#setElem}; a write below the band means the
  * rows before it are complete (the JDK's PNG reader without interlacing and its JPEG reader for a
- * sequential JPEG write each row once, top to bottom; see {@link ImageHeaders#streamsRows}), and the band is converted to premultiplied ARGB (by Java2D, as a full
- * decode is) and averaged into the output. A write to a row already averaged means the reader does not
+ * sequential JPEG write each row once, top to bottom; see {@link ImageHeaders#rowOrder}), and the band
+ * is converted to premultiplied ARGB (by Java2D, as a full decode is) and averaged into the output. A write to a row already averaged means the reader does not
  * write in order (an Adam7-interlaced PNG writes every row up to seven times): {@link OutOfOrder} is
  * thrown from inside the reader, and the caller decodes the whole square instead. One exception: a
  * reader known to write the whole image once per pass ({@link ImageHeaders.RowOrder#PASSES}: the JDK's
@@ -73,19 +73,11 @@ final class StreamedDecode {
    * Reads image 0 of {@code reader} (source region and subsampling set in {@code param}, giving a
    * {@code decoded}×{@code decoded} square) averaged to {@code out}×{@code out} premultiplied ARGB;
    * null when the reader's type cannot be banded (several banks). {@code observer} sees each band.
+   * With {@code passes}, a write to row 0 after later rows were averaged starts a new pass (the average
+   * starts again) instead of being out of order.
    *
    * @throws OutOfOrder (possibly as the cause of an exception of the reader) when the reader does not
    *     write its rows in order
-   */
-  static BufferedImage read(ImageReader reader, ImageReadParam param, int decoded, int out,
-    JavaRenderer.DecodeObserver observer) throws IOException {
-    return read(reader, param, decoded, out, false, observer);
-  }
-
-  /**
-   * As {@link #read(ImageReader, ImageReadParam, int, int, JavaRenderer.DecodeObserver)}; with
-   * {@code passes}, a write to row 0 after later rows were averaged starts a new pass (the average
-   * starts again) instead of being out of order.
    */
   static BufferedImage read(ImageReader reader, ImageReadParam param, int decoded, int out, boolean passes,
     JavaRenderer.DecodeObserver observer) throws IOException {

@@ -411,7 +411,7 @@ class JavaRendererTest {
     // the renderer's chain; averaged in premultiplied space, so no dark fringes around alpha.png's hole.
     Path file = fixture("variants/" + fixture);
     SourceInfo info = renderer.probe(file, null);
-    assertTrue(ImageHeaders.streamsRows(file), fixture);
+    assertEquals(ImageHeaders.RowOrder.ROWS, ImageHeaders.rowOrder(file), fixture);
     int side = Math.min(info.width(), info.height());
     java.awt.Rectangle square = new java.awt.Rectangle((info.width() - side) / 2, (info.height() - side) / 2, side, side);
     BufferedImage streamed;
@@ -421,7 +421,7 @@ class JavaRendererTest {
       reader.setInput(in);
       javax.imageio.ImageReadParam param = reader.getDefaultReadParam();
       param.setSourceRegion(square);
-      streamed = StreamedDecode.read(reader, param, side, 150, decoded::add);
+      streamed = StreamedDecode.read(reader, param, side, 150, false, decoded::add);
       whole = Pixels.scale(Pixels.ownArgb(reader.read(0, param)), 150);
       reader.dispose();
     }
@@ -531,7 +531,7 @@ class JavaRendererTest {
       io.avatarserver.support.WorstCaseImages.baselineJpeg(1500, 1500))) {
       Path cut = dir.resolve("cut");
       Files.write(cut, Arrays.copyOf(whole, whole.length * 2 / 3));
-      assertTrue(ImageHeaders.streamsRows(cut));
+      assertEquals(ImageHeaders.RowOrder.ROWS, ImageHeaders.rowOrder(cut));
       SourceInfo info = renderer.probe(cut, null);
       decoded.clear();
       assertThrows(RenderException.class, () -> renderer.render(cut, info,
