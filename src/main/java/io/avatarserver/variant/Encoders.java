@@ -1,11 +1,16 @@
 package io.avatarserver.variant;
 
+import com.luciad.imageio.webp.WebPWrapper;
 import com.luciad.imageio.webp.WebPWriteParam;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.lang.ref.Reference;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
+import java.util.Locale;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageTypeSpecifier;
@@ -42,7 +47,7 @@ final class Encoders {
       case JPEG -> jpeg(Pixels.forEncoder(argb, false, consume));
       case PNG -> write("png", Pixels.forEncoder(argb, alpha, consume), null);
       case GIF -> write("gif", Pixels.forEncoder(argb, alpha, consume), null);
-      case WEBP -> webp(Pixels.forEncoder(argb, alpha, consume));
+      case WEBP -> webp(argb, alpha);
     };
   }
 
@@ -58,16 +63,60 @@ final class Encoders {
     }
   }
 
-  static byte[] webp(BufferedImage straight) throws IOException {
-    ImageWriter w = writer("webp");
+  /**
+   * A still WebP (lossy q80; alpha kept when {@code alpha}) of a premultiplied ARGB raster. libwebp is
+   * given the pixels as bytes converted here straight from {@code argb} (straight RGBA, or RGB over
+   * white): the one copy its encoder needs. Through webp-imageio's ImageIO writer the raster would first
+   * be converted for the encoder (a straight ARGB copy, unless it may be consumed) and then copied again
+   * into those bytes: a third array of the raster's size, 4 MiB at 1024 px, in every frame of an animation.
+   */
+  static byte[] webp(BufferedImage argb, boolean alpha) throws IOException {
+    return webp(Pixels.encoderBytes(argb, alpha), argb.getWidth(), argb.getHeight(), alpha);
+  }
+
+  /** A still WebP of {@code pixels} ({@link Pixels#encoderBytes}: straight RGBA, or RGB when not {@code alpha}). */
+  private static byte[] webp(byte[] pixels, int width, int height, boolean alpha) throws IOException {
+    WebPWriteParam param = new WebPWriteParam(Locale.ROOT);
+    param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+    param.setCompressionType("Lossy");
+    param.setCompressionQuality(WEBP_QUALITY);
     try {
-      WebPWriteParam p = (WebPWriteParam) w.getDefaultWriteParam();
-      p.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
-      p.setCompressionType("Lossy");
-      p.setCompressionQuality(WEBP_QUALITY);
-      return write(w, straight, p);
-    } finally {
-      w.dispose();
+      Object options = LibWebp.OPTIONS.invoke(param);
+      try {
+        return (byte[]) (alpha ? LibWebp.ENCODE_RGBA : LibWebp.ENCODE_RGB).invoke(WebPWrapper.INSTANCE, options,
+          pixels, width, height, width * (alpha ? 4 : 3));
+      } finally {
+        // The options own libwebp's native config, freed by a cleaner once they are unreachable.
+        Reference.reachabilityFence(options);
+        Reference.reachabilityFence(param);
+      }
+    } catch (InvocationTargetException e) {
+      throw e.getCause() instanceof IOException io ? io : new IOException("libwebp could not encode the image", e.getCause());
+    } catch (IllegalAccessException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * webp-imageio's encoder entry points, which its ImageIO writer calls with the bytes it extracts:
+   * {@code WebPWrapper.encodeRGBA/encodeRGB(options, bytes, width, height, stride)}, whose options type is
+   * package-private and reached through {@code WebPWriteParam}'s (Kotlin-internal) getter. Looked up once;
+   * a version of the library without them fails at the first WebP encode and in the tests, not silently.
+   */
+  private static final class LibWebp {
+    static final Method OPTIONS;
+    static final Method ENCODE_RGBA;
+    static final Method ENCODE_RGB;
+
+    static {
+      try {
+        OPTIONS = WebPWriteParam.class.getMethod("getEncoderOptions$webp_imageio");
+        Class<?> options = OPTIONS.getReturnType();
+        ENCODE_RGBA = WebPWrapper.class.getMethod("encodeRGBA", options, byte[].class, int.class, int.class, int.class);
+        ENCODE_RGB = WebPWrapper.class.getMethod("encodeRGB", options, byte[].class, int.class, int.class, int.class);
+      } catch (NoSuchMethodException e) {
+        throw new ExceptionInInitializerError(e);
+      }
     }
   }
 
@@ -244,6 +293,7 @@ final class Encoders {
     private final int size;
     private final int loops;
     private final ByteArrayOutputStream frames = new ByteArrayOutputStream();
+    private byte[] pixels;
 
     WebpAnimation(int size, int loops) {
       this.size = size;
@@ -252,7 +302,10 @@ final class Encoders {
 
     @Override
     public void add(BufferedImage argb, int delayMs, boolean consume) throws IOException {
-      byte[] still = webp(Pixels.forEncoder(argb, true, consume));
+      // One array for every frame's pixels: at 1024 px each is 4 MiB, for G1 a humongous object of 5
+      // regions in a row, which a small heap beside many uploads may not find free again and again.
+      pixels = Pixels.encoderBytes(argb, true, pixels);
+      byte[] still = webp(pixels, argb.getWidth(), argb.getHeight(), true);
       ByteArrayOutputStream anmf = new ByteArrayOutputStream();
       le(anmf, 0, 3);
       le(anmf, 0, 3);
@@ -276,6 +329,7 @@ final class Encoders {
 
     @Override
     public byte[] finish() throws IOException {
+      pixels = null; // the frames are encoded: their pixel array may go
       ByteArrayOutputStream body = new ByteArrayOutputStream();
       body.writeBytes("WEBP".getBytes(StandardCharsets.ISO_8859_1));
       ByteArrayOutputStream vp8x = new ByteArrayOutputStream();

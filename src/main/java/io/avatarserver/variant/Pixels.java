@@ -196,6 +196,32 @@ final class Pixels {
     return wrap(out, alpha ? BufferedImage.TYPE_INT_ARGB : BufferedImage.TYPE_INT_RGB);
   }
 
+  /**
+   * A premultiplied ARGB raster's pixels as libwebp's encoder takes them, in a new array: straight RGBA
+   * (4 bytes a pixel) when {@code alpha}, else RGB drawn over white (3).
+   */
+  static byte[] encoderBytes(BufferedImage argb, boolean alpha) {
+    return encoderBytes(argb, alpha, null);
+  }
+
+  /** {@link #encoderBytes(BufferedImage, boolean)} into {@code into} when it has the length needed (an animation's frames reuse one array). */
+  static byte[] encoderBytes(BufferedImage argb, boolean alpha, byte[] into) {
+    int[] in = data(argb);
+    int length = Math.multiplyExact(in.length, alpha ? 4 : 3);
+    byte[] out = into != null && into.length == length ? into : new byte[length];
+    int o = 0;
+    for (int p : in) {
+      int q = alpha ? unpremultiply(p) : overWhite(p);
+      out[o++] = (byte) (q >> 16);
+      out[o++] = (byte) (q >> 8);
+      out[o++] = (byte) q;
+      if (alpha) {
+        out[o++] = (byte) (q >>> 24);
+      }
+    }
+    return out;
+  }
+
   /** Whether any pixel of a premultiplied ARGB raster is not opaque. */
   static boolean hasTransparency(BufferedImage argb) {
     for (int p : data(argb)) {

@@ -205,4 +205,84 @@ class PixelsTest {
       assertArrayEquals(expected.toByteArray(), blocks.toByteArray(), length + " bytes");
     }
   }
+
+  /** A 1024² premultiplied square: smooth colours under an alpha that runs from transparent to opaque. */
+  private static BufferedImage gradient1024() {
+    BufferedImage img = new BufferedImage(1024, 1024, BufferedImage.TYPE_INT_ARGB_PRE);
+    int[] px = Pixels.data(img);
+    for (int y = 0; y < 1024; y++) {
+      for (int x = 0; x < 1024; x++) {
+        int a = (x + y) * 255 / 2046;
+        int r = x / 4 * a / 255;
+        int g = y / 4 * a / 255;
+        int b = (255 - x / 4) * a / 255;
+        px[y * 1024 + x] = a << 24 | r << 16 | g << 8 | b;
+      }
+    }
+    return img;
+  }
+
+  private static byte[] imageIoWebp(BufferedImage straight) throws Exception {
+    javax.imageio.ImageWriter w = javax.imageio.ImageIO.getImageWritersByMIMEType("image/webp").next();
+    try {
+      com.luciad.imageio.webp.WebPWriteParam p = (com.luciad.imageio.webp.WebPWriteParam) w.getDefaultWriteParam();
+      p.setCompressionMode(javax.imageio.ImageWriteParam.MODE_EXPLICIT);
+      p.setCompressionType("Lossy");
+      p.setCompressionQuality(Encoders.WEBP_QUALITY);
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      try (javax.imageio.stream.ImageOutputStream ios = javax.imageio.ImageIO.createImageOutputStream(out)) {
+        w.setOutput(ios);
+        w.write(null, new javax.imageio.IIOImage(straight, null, null), p);
+      }
+      return out.toByteArray();
+    } finally {
+      w.dispose();
+    }
+  }
+
+  private static long allocatedByThisThread() {
+    return ((com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean())
+      .getCurrentThreadAllocatedBytes();
+  }
+
+  /**
+   * A WebP (a still, or an animation's frame) is encoded from one byte copy of the premultiplied square
+   * (4 MiB at 1024 px), the same bytes webp-imageio's writer gives libwebp: through that writer the
+   * square was first converted into a straight copy (4 MiB) and then copied again (4 MiB), which two
+   * 1024 px animated renders beside 1,000 uploads could not afford in a 64 MiB heap (the memory proof
+   * with 2047² originals ran out of heap in such a frame's encode). An animation's frames share one.
+   */
+  @Test
+  void aWebpIsEncodedFromOneByteCopyOfTheSquare() throws Exception {
+    BufferedImage square = gradient1024();
+    int[] before = Pixels.data(square).clone();
+    byte[] expectedRgba = imageIoWebp(Pixels.forEncoder(square, true, false));
+    byte[] expectedRgb = imageIoWebp(Pixels.forEncoder(square, false, false));
+    Encoders.webp(square, true); // loads what the first encode loads
+
+    long start = allocatedByThisThread();
+    byte[] rgba = Encoders.webp(square, true);
+    long rgbaAllocated = allocatedByThisThread() - start;
+    start = allocatedByThisThread();
+    byte[] rgb = Encoders.webp(square, false);
+    long rgbAllocated = allocatedByThisThread() - start;
+    Encoders.Animation animation = Encoders.animation(VariantFormat.WEBP, 1024, 0);
+    start = allocatedByThisThread();
+    animation.add(square, 100, false);
+    long frameAllocated = allocatedByThisThread() - start;
+    start = allocatedByThisThread();
+    animation.add(square, 100, false);
+    long nextFrameAllocated = allocatedByThisThread() - start;
+    animation.close();
+
+    assertArrayEquals(expectedRgba, rgba, "with alpha: what the ImageIO writer makes");
+    assertArrayEquals(expectedRgb, rgb, "over white: what the ImageIO writer makes");
+    assertArrayEquals(before, Pixels.data(square), "the square is left as it was");
+    int mib = 1 << 20;
+    long slack = mib / 2 + rgba.length * 3L; // the encoded bytes, and an animation's chunks around them
+    assertTrue(rgbaAllocated < 4L * mib + slack, "RGBA: " + rgbaAllocated + " bytes allocated");
+    assertTrue(rgbAllocated < 3L * mib + slack, "RGB: " + rgbAllocated + " bytes allocated");
+    assertTrue(frameAllocated < 4L * mib + slack, "a frame: " + frameAllocated + " bytes allocated");
+    assertTrue(nextFrameAllocated < slack, "the next frame reuses the pixel array: " + nextFrameAllocated + " bytes allocated");
+  }
 }
