@@ -30,17 +30,13 @@ public final class Main {
   private Main() {
   }
 
-  /** Bytes of synthetic uploads run through the pipeline before the listener opens; 0: none. */
-  static final String WARMUP_PROPERTY = "avatar.warmupBytes";
-
   /**
    * Before the listener opens, on this thread (not an event loop): synthetic PNG uploads through the
-   * upload pipeline (SHA-256, the parser, the writer), {@code -Davatar.warmupBytes} of them (64 MiB by
+   * upload pipeline (SHA-256, the parser, the writer), {@code http.warmupBytes} of them (64 MiB by
    * default, 0 for none), so that the JIT has compiled SHA-256 with its intrinsic before the first
    * client: until then an upload costs several times its steady CPU.
    */
-  private static void warmUp() {
-    long bytes = Long.getLong(WARMUP_PROPERTY, 64L << 20);
+  private static void warmUp(long bytes) {
     if (bytes <= 0) {
       return;
     }
@@ -73,7 +69,7 @@ public final class Main {
         .setEnabled(true).setJvmMetricsEnabled(true).setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))))
       .withMetrics(new MicrometerMetricsFactory(registry))
       .build();
-    warmUp();
+    warmUp(config.http().warmupBytes());
     AvatarServer server;
     try {
       server = AvatarServer.start(vertx, config, registry).await(60, TimeUnit.SECONDS);

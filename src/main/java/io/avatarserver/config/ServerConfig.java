@@ -90,11 +90,13 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
    *                       the client sees the answer instead of a TCP reset; 0 closes at once
    * @param page           serve the upload page at {@code /}
    * @param warmupRequests uploads over loopback before the listener opens ({@code ListenerWarmup}); 0 = none
+   * @param warmupBytes    before those, bytes of synthetic uploads through the upload pipeline alone
+   *                       ({@code upload.Warmup}); 0 = none
    * @param shutdownSeconds on SIGTERM, how long uploads in flight may take to finish before they are aborted
    *                       and cleaned up
    */
   public record Http(String host, int port, int instances, int idleTimeoutSeconds, int maxHeaderBytes, int maxHeaders,
-                     long lingerMillis, int shutdownSeconds, boolean page, int warmupRequests) {
+                     long lingerMillis, int shutdownSeconds, boolean page, int warmupRequests, long warmupBytes) {
     public Http {
       HTTP_HOST.require(host);
       HTTP_PORT.require(port);
@@ -105,6 +107,7 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
       HTTP_LINGER_MILLIS.require(lingerMillis);
       HTTP_SHUTDOWN_SECONDS.require(shutdownSeconds);
       HTTP_WARMUP_REQUESTS.require(warmupRequests);
+      HTTP_WARMUP_BYTES.require(warmupBytes);
     }
 
     public int effectiveInstances() {
@@ -312,7 +315,8 @@ public record ServerConfig(Http http, Storage storage, Database database, Upload
     return new ServerConfig(
       new Http(v.text(HTTP_HOST), v.integer(HTTP_PORT), v.integer(HTTP_INSTANCES), v.integer(HTTP_IDLE_TIMEOUT_SECONDS),
         v.integer(HTTP_MAX_HEADER_BYTES), v.integer(HTTP_MAX_HEADERS), v.whole(HTTP_LINGER_MILLIS),
-        v.integer(HTTP_SHUTDOWN_SECONDS), v.flag(HTTP_PAGE), v.integer(HTTP_WARMUP_REQUESTS)),
+        v.integer(HTTP_SHUTDOWN_SECONDS), v.flag(HTTP_PAGE), v.integer(HTTP_WARMUP_REQUESTS),
+        v.whole(HTTP_WARMUP_BYTES)),
       new Storage(Path.of(v.text(STORAGE_DATA_DIR)).toAbsolutePath().normalize(), v.whole(STORAGE_SWEEP_GRACE_SECONDS),
         v.whole(STORAGE_SWEEP_INTERVAL_SECONDS), v.whole(STORAGE_MIN_FREE_BYTES), v.text(STORAGE_BACKEND),
         new S3(v.text(STORAGE_S3_ENDPOINT), v.text(STORAGE_S3_REGION), v.text(STORAGE_S3_BUCKET),

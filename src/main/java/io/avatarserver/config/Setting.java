@@ -43,6 +43,9 @@ public enum Setting {
     "before the listener opens, this many uploads over loopback through the same routes, pipeline, storage and"
       + " database, by a reserved user deleted afterwards with all it stored, so the first clients meet a warm JIT;"
       + " 0 = none"),
+  HTTP_WARMUP_BYTES("http.warmupBytes", Kind.whole(0, 1L << 40), "67108864",
+    "before that, this many bytes of synthetic uploads through the upload pipeline alone (hash, parser, writer),"
+      + " so that SHA-256 is compiled with its CPU intrinsic first; 0 = none"),
 
   STORAGE_DATA_DIR("storage.dataDir", Kind.path(), "./data",
     "avatars (`avatars/`), uploads in progress (`tmp/`) and the embedded database; created when missing",

@@ -37,6 +37,7 @@ class SettingTableTest {
     ACCESSORS.put(Setting.HTTP_SHUTDOWN_SECONDS, c -> c.http().shutdownSeconds());
     ACCESSORS.put(Setting.HTTP_PAGE, c -> c.http().page());
     ACCESSORS.put(Setting.HTTP_WARMUP_REQUESTS, c -> c.http().warmupRequests());
+    ACCESSORS.put(Setting.HTTP_WARMUP_BYTES, c -> c.http().warmupBytes());
     ACCESSORS.put(Setting.STORAGE_DATA_DIR, c -> c.storage().dataDir());
     ACCESSORS.put(Setting.STORAGE_SWEEP_GRACE_SECONDS, c -> c.storage().sweepGraceSeconds());
     ACCESSORS.put(Setting.STORAGE_SWEEP_INTERVAL_SECONDS, c -> c.storage().sweepIntervalSeconds());
@@ -164,7 +165,7 @@ class SettingTableTest {
   @DisplayName("The records check what code builds directly against the same table")
   void recordsCheck() {
     ConfigException port = assertThrows(ConfigException.class,
-      () -> new ServerConfig.Http("0.0.0.0", 70_000, 0, 30, 8192, 64, 2000, 30, true, 0));
+      () -> new ServerConfig.Http("0.0.0.0", 70_000, 0, 30, 8192, 64, 2000, 30, true, 0, 0));
     assertEquals("invalid configuration: http.port = 70000 is not allowed: it must be a whole number from 0 to 65535",
       port.getMessage());
     assertThrows(ConfigException.class, () -> new ServerConfig.Upload(100, 200, 0, 512, 1, 0, 1, 1, 1, true, 0));
