@@ -30,7 +30,7 @@ import java.util.zip.CRC32;
  * <pre>
  *   mvn -q -DskipTests package
  *   java src/load/memory/MemoryProof.java [--uploads 1000] [--size-mib 5] [--rate-kib 64] [--xmx 64m] [--jar target/avatar-server.jar]
- *       [--backend local|s3] [--renders 2] [--engine java|vips] [--worst-side 4096]
+ *       [--backend local|s3] [--renders 2] [--engine java|vips] [--worst-side 4096] [--after-seconds 20]
  * </pre>
  *
  * Run from the project root, with PostgreSQL on 127.0.0.1:5432 (database {@code test}); it creates the
@@ -51,9 +51,13 @@ import java.util.zip.CRC32;
  * {@code variants.maxAnimationSourcePixels}), an interlaced 16-bit RGBA PNG, a progressive 4:4:4 JPEG and
  * a lossless WebP, all 4096×4096 ({@code --worst-side 2047}: of that side instead, where no integer
  * subsampling gets a 1024 px variant down to 1024 px, so the interlaced PNG is decoded whole). Each round a client re-uploads its original (a new version, so every
- * variant is a real render) and asks for it at 1024 and 256 px as WebP and PNG. The proof then passes
- * only when, besides the uploads, every render answered 200 with a rendered ({@code max-age=300}) image of
- * the asked format and size, and the server is still alive ({@code -XX:+ExitOnOutOfMemoryError}).
+ * variant is a real render) and asks for it at 1024 and 256 px as WebP and PNG; the clients go on for
+ * {@code --after-seconds} after the uploads have ended. The proof then passes only when, besides the
+ * uploads, every render answered 200 with a rendered ({@code max-age=300}) image of the asked format and
+ * size, the server is still alive ({@code -XX:+ExitOnOutOfMemoryError}), and (java engine) two 1024 px
+ * renders held their share of the heap at once at some point (the server's gauge
+ * {@code avatar_variant_render_heap_reserved_bytes}, sampled every half second, at 2 × 1024² × 12 bytes
+ * or more): while the uploads fill the heap, the large renders take turns, and two run at once after.
  */
 public final class MemoryProof {
 
@@ -70,6 +74,7 @@ public final class MemoryProof {
     int renders = intArg(args, "--renders", 0);
     String engine = stringArg(args, "--engine", "java");
     String worstSide = stringArg(args, "--worst-side", "4096");
+    int afterSeconds = intArg(args, "--after-seconds", 20);
 
     run("psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-c", "DROP DATABASE IF EXISTS avatar_memory");
     run("psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-c", "CREATE DATABASE avatar_memory");
@@ -88,9 +93,10 @@ public final class MemoryProof {
     Files.writeString(config, "{\"http\":{\"host\":\"127.0.0.1\",\"port\":" + PORT + "},\"storage\":" + storage
       + ",\"database\":{\"url\":\"postgresql://postgres@127.0.0.1:5432/avatar_memory\"},"
       + "\"auth\":{\"jwtSecret\":\"" + SECRET + "\"},\"variants\":{\"engine\":\"" + engine + "\"}}");
-    // On running out of heap: a dump in the kept directory, then the exit.
+    // On running out of heap: a dump in the kept directory, then the exit; the GC's log there too.
     ProcessBuilder builder = new ProcessBuilder("java", "-Xmx" + xmx, "-XX:+HeapDumpOnOutOfMemoryError",
-      "-XX:HeapDumpPath=" + work.resolve("server.hprof"), "-XX:+ExitOnOutOfMemoryError", "-jar", jar)
+      "-XX:HeapDumpPath=" + work.resolve("server.hprof"), "-XX:+ExitOnOutOfMemoryError",
+      "-Xlog:gc*:file=" + work.resolve("gc.log") + ":uptime", "-jar", jar)
       .redirectErrorStream(true).redirectOutput(work.resolve("server.log").toFile());
     builder.environment().put("AVATAR_CONFIG", config.toString());
     builder.environment().put("AVATAR_LOG_LEVEL", "WARN");
@@ -117,24 +123,26 @@ public final class MemoryProof {
 
       Thread.sleep(2000);
       long rssBefore = rss(server.pid());
-      Sampler sampler = new Sampler(server.pid());
+      Sampler sampler = new Sampler(server.pid(), uploads);
       sampler.start();
       long started = System.nanoTime();
       if (renderers != null) {
         renderers.start();
       }
       Result result = drive(users, body, rateKib * 1024, sampler);
+      double uploadSeconds = (System.nanoTime() - started) / 1e9;
       if (renderers != null) {
+        // Then the renders go on alone for a while: with the uploads' heap given back, two large ones run at once.
+        Thread.sleep(afterSeconds * 1000L);
         renderers.stop();
       }
       sampler.done = true;
       sampler.join();
-      double seconds = (System.nanoTime() - started) / 1e9;
 
       System.out.printf("%n%d uploads of %d MiB at %d KiB/s each, server -Xmx%s, default limits, PostgreSQL, %s backend%n",
         uploads, sizeMib, rateKib, xmx, backend);
       System.out.printf("completed with 201: %d of %d (other answers: %s) in %.0f s%n", result.created, uploads,
-        result.others, seconds);
+        result.others, uploadSeconds);
       System.out.printf("uploads in flight at once (server gauge, peak): %.0f%n", sampler.inFlightPeak);
       System.out.printf("heap used, peak: %.1f MiB%n", sampler.heapPeak / 1048576.0);
       System.out.printf("direct buffers, peak: %.1f MiB (their limit is the heap's maximum)%n", sampler.directPeak / 1048576.0);
@@ -148,6 +156,16 @@ public final class MemoryProof {
       if (renderers != null) {
         System.out.printf("worst-case originals (%s engine, %d clients): %s%n", engine, renders, renderers.originals());
         System.out.print(renderers.report());
+        if (engine.equals("java")) {
+          // What the renders had reserved of the heap at once (the server's gauge), while nine in ten
+          // uploads or more were in flight, and in the renders' time alone after them.
+          System.out.printf("heap reserved by renders at once, peak: %.1f MiB with the uploads in flight, %.1f MiB in the %d s after them%n",
+            sampler.reservedPeakUploading / 1048576.0, sampler.reservedPeakAfter / 1048576.0, afterSeconds);
+          if (sampler.reservedPeakAfter < 2 * TWO_AT_ONCE_EACH) {
+            System.out.println("FAILED: two 1024 px renders never held their share of the heap at once");
+            exit = 1;
+          }
+        }
         if (!renderers.passed()) {
           System.out.println("FAILED: not every render answered 200 with a rendered image of the asked size");
           exit = 1;
@@ -475,6 +493,7 @@ public final class MemoryProof {
   static final Pattern HEAP = Pattern.compile("(?m)^jvm_memory_used_bytes\\{area=\"heap\"[^}]*\\} (\\S+)");
   static final Pattern DIRECT = Pattern.compile("(?m)^jvm_buffer_memory_used_bytes\\{id=\"direct\"[^}]*\\} (\\S+)");
   static final Pattern IN_FLIGHT = Pattern.compile("(?m)^avatar_uploads_in_flight (\\S+)");
+  static final Pattern RESERVED = Pattern.compile("(?m)^avatar_variant_render_heap_reserved_bytes (\\S+)");
 
   /** The sum of the samples of one metric in Prometheus text (heap: one per memory pool). */
   static double sum(String text, Pattern metric) {
@@ -486,6 +505,9 @@ public final class MemoryProof {
     return sum;
   }
 
+  /** The least a 1024 px render of the worst originals reserves: 1024² decoded pixels at 12 bytes. */
+  static final long TWO_AT_ONCE_EACH = 1024L * 1024 * 12;
+
   static final class Sampler extends Thread {
     final long pid;
     volatile boolean done;
@@ -493,9 +515,16 @@ public final class MemoryProof {
     double heapPeak;
     double directPeak;
     double inFlightPeak;
+    double reservedPeakUploading;
+    double reservedPeakAfter;
+    /** Uploads in flight at the last sample, and whether they have all been in flight (then ended). */
+    private boolean uploadsBegan;
 
-    Sampler(long pid) {
+    final int uploads;
+
+    Sampler(long pid, int uploads) {
       this.pid = pid;
+      this.uploads = uploads;
       setDaemon(true);
     }
 
@@ -509,7 +538,15 @@ public final class MemoryProof {
             HttpResponse.BodyHandlers.ofString()).body();
           heapPeak = Math.max(heapPeak, sum(text, HEAP));
           directPeak = Math.max(directPeak, sum(text, DIRECT));
-          inFlightPeak = Math.max(inFlightPeak, sum(text, IN_FLIGHT));
+          double inFlight = sum(text, IN_FLIGHT);
+          inFlightPeak = Math.max(inFlightPeak, inFlight);
+          double reserved = sum(text, RESERVED);
+          if (inFlight >= 0.9 * uploads) {
+            uploadsBegan = true;
+            reservedPeakUploading = Math.max(reservedPeakUploading, reserved);
+          } else if (uploadsBegan && inFlight == 0) {
+            reservedPeakAfter = Math.max(reservedPeakAfter, reserved);
+          }
           Thread.sleep(500);
         } catch (Exception e) {
           // The server is busy: sample again.

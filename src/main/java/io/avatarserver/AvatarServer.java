@@ -182,6 +182,10 @@ public final class AvatarServer {
     AvatarUploads uploads = new AvatarUploads(vertx, repository, storage, uploadLimits(config.upload()),
       config.upload().writeBudgetBytes() == 0 ? WriteBudget.ofHeap() : new WriteBudget(config.upload().writeBudgetBytes()),
       metrics, err -> err instanceof HttpClosedException);
+    // Renders in the heap leave room for the uploads in flight.
+    renderer.shareHeapWith(uploads::heapBytes);
+    io.micrometer.core.instrument.Gauge.builder("avatar.variant.render.heap.reserved", renderer, Renderer::heapReservedBytes)
+      .description("Heap reserved by renders in progress (java engine), in bytes").baseUnit("bytes").register(registry);
     // A row cache forgets a row whose file is gone (another server replaced the avatar) before it is read again.
     LongConsumer staleRow = repository instanceof CachedAvatarRepository cache ? cache::forget : userId -> { };
     AvatarService avatars = new AvatarService(repository, storage, uploads, staleRow, metrics::missingObject);

@@ -66,4 +66,17 @@ public final class AvatarUploads {
   public int active() {
     return active.get();
   }
+
+  /**
+   * The heap an upload in flight holds, its connection and request included: 16 KiB. Measured with the
+   * memory proof's live histogram ({@code jcmd GC.class_histogram}, 2026-12-03): 30.3 MB live with its
+   * 1,000 uploads in flight and one 1024 px render (4.2 MB), against 10.7 MB in the same server idle
+   * after its start-up: 15.4 KB an upload (Vert.x's request queue, 4 KiB, is the largest part).
+   */
+  public static final long HEAP_BYTES_PER_UPLOAD = 16 << 10;
+
+  /** The heap the uploads in flight hold, by {@link #HEAP_BYTES_PER_UPLOAD}. */
+  public long heapBytes() {
+    return active.get() * HEAP_BYTES_PER_UPLOAD;
+  }
 }

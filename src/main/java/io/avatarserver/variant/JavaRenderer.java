@@ -8,6 +8,7 @@ import java.awt.AlphaComposite;
 import java.awt.Graphics2D;
 import java.awt.Rectangle;
 import java.awt.image.BufferedImage;
+import java.awt.image.SampleModel;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -21,10 +22,11 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Semaphore;
+import java.util.function.LongSupplier;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
+import javax.imageio.ImageTypeSpecifier;
 import javax.imageio.metadata.IIOMetadataNode;
 import javax.imageio.stream.FileImageInputStream;
 import javax.imageio.stream.ImageInputStream;
@@ -45,12 +47,15 @@ import org.w3c.dom.Node;
  * per pass, top to bottom: a progressive JPEG) is averaged down to 1024²
  * while it is decoded, never holding the decoded square ({@link StreamedDecode}), and a still WebP is
  * scaled to 1024² by libwebp. The renders in progress share a heap budget (half the maximum
- * heap), each taking its decoded pixels × {@link #BYTES_PER_DECODED_PIXEL} of it (see {@link #heapKibFor}):
- * renders past the budget wait for each other instead of running the heap out, and one render takes at
- * most half of it (a decode that would need more is subsampled further: {@link #fit}). No full-size copy
+ * heap, less what the uploads in flight hold: {@link HeapShare}), each taking its decoded pixels ×
+ * {@link #BYTES_PER_DECODED_PIXEL} of it (see {@link #heapKibFor}): renders past the budget wait for each
+ * other instead of running the heap out, and one render takes at most half of it (a decode that would
+ * need more is subsampled further: {@link #fit}). No full-size copy
  * is made that is not needed: the square is converted for the encoder where it lies when nothing reads
- * it afterwards, a raster of another type is converted a strip at a time, an animation's canvas is
- * encoded as it is, and encoders' output is held in blocks. The orientation is applied to that small square, then
+ * it afterwards, libwebp gets bytes converted straight from it (an animation's frames reuse one such
+ * array), a 16-bit PNG decoded whole is written into a packed 8-bit raster, a raster of another type is
+ * converted a strip at a time, an animation's canvas is encoded as it is, and encoders' output is held
+ * in blocks. The orientation is applied to that small square, then
  * each size is derived from one bilinear halving chain (a 2×2 box per step) with a final bicubic step.
  *
  * <p>Animation: an animated GIF or WebP keeps its animation in a GIF or WebP variant while its frame
@@ -74,11 +79,13 @@ public final class JavaRenderer implements Renderer {
   }
 
   /**
-   * Heap a decoded pixel costs a render at its peak, whichever comes first: a 16-bit RGBA PNG's raster
-   * (8) beside the ARGB square made from it (4); the ARGB square (4) beside the RGBA copy libwebp's
-   * writer makes (4) or beside a 1024 px PNG of noise (4 MiB) being copied out of its blocks (4 + 4);
-   * an animation's canvas (4), the straight copy the encoder takes of it (4) and libwebp's RGBA (4).
-   * Measured: see the README (bounded memory) and {@code JavaRendererTest}.
+   * Heap a decoded pixel costs a render at its peak, whichever comes first: the ARGB square (4) beside
+   * a 1024 px PNG of noise (4 MiB) being copied out of its blocks (4 + 4), or beside the straight copy
+   * a PNG, JPEG or GIF encoder takes of a square that later sizes still read (4) and that encoder's
+   * output; an 8-bit raster decoded whole (up to 4) beside its ARGB copy (4). Less for WebP: the square
+   * (4) and the RGBA bytes libwebp encodes (4), also an animation's canvas and each frame's bytes; a
+   * 16-bit PNG decoded whole is written by its reader straight into a packed 8-bit raster (4).
+   * Measured: see the README (bounded memory) and {@code JavaRendererTest}, {@code PixelsTest}.
    */
   static final int BYTES_PER_DECODED_PIXEL = 12;
   /** More for an animated GIF: the canvas saved for a frame whose disposal is restoreToPrevious. */
@@ -86,7 +93,7 @@ public final class JavaRenderer implements Renderer {
 
   private final DecodeObserver observer;
   /** The heap the renders in progress may take, in KiB: {@link #heapBudget} of the maximum heap. */
-  private final Semaphore heapKib;
+  private final HeapShare heapKib;
   private final int budgetKib;
 
   public JavaRenderer() {
@@ -100,8 +107,9 @@ public final class JavaRenderer implements Renderer {
 
   /**
    * Half the maximum heap: 32 MiB of 64, room for two 1024 px renders of the worst originals the upload
-   * limits let in (16 MiB each at most: 1024² decoded pixels, an animated GIF) at once, beside the
-   * memory proof's 1,000 uploads (see the README).
+   * limits let in (16 MiB each at most: 1024² decoded pixels, an animated GIF) at once; less what the
+   * uploads in flight hold ({@link HeapShare}), so that beside the memory proof's 1,000 uploads the
+   * large ones take turns (see the README).
    */
   static long heapBudget(long maxHeap) {
     return maxHeap / 2;
@@ -110,12 +118,75 @@ public final class JavaRenderer implements Renderer {
   JavaRenderer(DecodeObserver observer, long heapBudgetBytes) {
     this.observer = observer;
     this.budgetKib = (int) Math.max(1, Math.min(Integer.MAX_VALUE, heapBudgetBytes / 1024));
-    this.heapKib = new Semaphore(budgetKib, true);
+    this.heapKib = new HeapShare(budgetKib);
   }
 
   /** The heap budget's KiB not taken by renders in progress (for tests). */
   int availableHeapKib() {
-    return heapKib.availablePermits();
+    return heapKib.available();
+  }
+
+  @Override
+  public void shareHeapWith(LongSupplier otherWorkBytes) {
+    heapKib.others = otherWorkBytes;
+  }
+
+  @Override
+  public long heapReservedBytes() {
+    return heapKib.reserved() * 1024L;
+  }
+
+  /**
+   * The renders' share of the heap, in KiB. A render reserves its charge before it decodes and gives it
+   * back when done; it waits while the renders in progress and it would take more than the budget less
+   * what other work holds now (the uploads in flight: see {@link Renderer#shareHeapWith}), unless no
+   * render is in progress: one always runs, and {@link #fit} keeps it to half the budget.
+   *
+   * <p>Why the uploads count: the budget is half the heap, room for two 1024 px renders of the worst
+   * originals at once (12 MiB each), and the other half was meant for everything else. But 1,000 uploads
+   * in flight hold about 16 MiB of heap beside the 11 MiB an idle server holds (the memory proof's live
+   * histogram), and every 1024² raster is, for G1 with the 1 MiB regions of a 64 MiB heap, a humongous
+   * object of 5 regions in a row: two such renders beside them ran that heap out now and then (2 of 10
+   * runs of the proof with 2047² originals). With them counted, the large renders take turns while the
+   * uploads fill the heap, and run two at once again when they leave room.
+   */
+  private static final class HeapShare {
+    private final int budgetKib;
+    private int reservedKib;
+    volatile LongSupplier others = () -> 0;
+
+    HeapShare(int budgetKib) {
+      this.budgetKib = budgetKib;
+    }
+
+    synchronized void acquire(int kib) {
+      boolean interrupted = false;
+      while (reservedKib > 0 && reservedKib + kib > budgetKib - others.getAsLong() / 1024) {
+        try {
+          // Uploads that end make room without a word: look again after a while.
+          wait(100);
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+      reservedKib += kib;
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    synchronized void release(int kib) {
+      reservedKib -= kib;
+      notifyAll();
+    }
+
+    synchronized int available() {
+      return budgetKib - reservedKib;
+    }
+
+    synchronized int reserved() {
+      return reservedKib;
+    }
   }
 
   /**
@@ -205,7 +276,7 @@ public final class JavaRenderer implements Renderer {
     boolean streamed = streams(rows, geometry);
     // Renders past the budget wait for each other (on worker threads) instead of running the heap out.
     int kib = heapKibFor(source, geometry, animating, fileBytes, streamed);
-    heapKib.acquireUninterruptibly(kib);
+    heapKib.acquire(kib);
     try {
       switch (source.mediaType()) {
         case ImageHeaders.GIF -> gif(original, source, geometry, order, limits, done);
@@ -221,7 +292,7 @@ public final class JavaRenderer implements Renderer {
               kib = 0;
               Geometry whole = fit(source, geometry, largest, animating, fileBytes, ImageHeaders.RowOrder.WHOLE);
               int full = heapKibFor(source, whole, animating, fileBytes, false);
-              heapKib.acquireUninterruptibly(full);
+              heapKib.acquire(full);
               kib = full;
               square = decodeStill(original, source, whole, ImageHeaders.RowOrder.WHOLE);
             } else {
@@ -318,6 +389,7 @@ public final class JavaRenderer implements Renderer {
         if (rows != ImageHeaders.RowOrder.WHOLE) {
           square = StreamedDecode.read(reader, param, g.decoded(), g.out(), rows == ImageHeaders.RowOrder.PASSES, observer);
         } else {
+          param.setDestination(packedDestination(reader, source, g));
           BufferedImage raster = reader.read(0, param);
           observer.decoded(raster);
           square = Pixels.ownArgb(raster);
@@ -330,6 +402,31 @@ public final class JavaRenderer implements Renderer {
         reader.dispose();
       }
     }
+  }
+
+  /**
+   * For a PNG of 16-bit RGB or RGBA decoded whole, a packed 8-bit destination (straight ARGB, or RGB)
+   * of the decoded square: the JDK's reader scales the samples down as it writes them (its own
+   * bit-depth tables), so the square is decoded at 4 bytes a pixel and premultiplied where it lies,
+   * instead of into a 16-bit raster (6 or 8 bytes a pixel: 8 MiB at 1024²) beside an ARGB copy of it.
+   * Slower (the reader writes such a raster a sample at a time), which only these PNGs pay. Null
+   * (the reader's own raster) for everything else.
+   */
+  private static BufferedImage packedDestination(ImageReader reader, SourceInfo source, Geometry g) throws IOException {
+    if (!ImageHeaders.PNG.equals(source.mediaType())) {
+      return null;
+    }
+    Iterator<ImageTypeSpecifier> types = reader.getImageTypes(0);
+    if (!types.hasNext()) {
+      return null;
+    }
+    SampleModel sm = types.next().getSampleModel(); // the type the reader would decode to
+
+    int bands = sm.getNumBands();
+    if (sm.getSampleSize(0) <= 8 || bands < 3 || bands > 4) {
+      return null;
+    }
+    return new BufferedImage(g.decoded(), g.decoded(), bands == 4 ? BufferedImage.TYPE_INT_ARGB : BufferedImage.TYPE_INT_RGB);
   }
 
   /** A reader for the type, a plugin's before the JDK's own (TwelveMonkeys reads CMYK/YCCK JPEG; the JDK's cannot). */

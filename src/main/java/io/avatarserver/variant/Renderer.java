@@ -3,6 +3,7 @@ package io.avatarserver.variant;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.LongSupplier;
 
 /**
  * A rendering engine. Every method BLOCKS and must run on a worker thread, never on an event loop.
@@ -30,4 +31,17 @@ public interface Renderer {
    */
   List<Rendered> render(Path original, SourceInfo info, List<VariantSpec> specs, RenderLimits limits)
     throws IOException, RenderException;
+
+  /**
+   * Tells an engine that renders in the Java heap how much of it other work holds now (uploads in
+   * flight), so that its renders leave that room; called once, when the server is wired. An engine
+   * whose pixels live outside the heap (libvips) ignores it.
+   */
+  default void shareHeapWith(LongSupplier otherWorkBytes) {
+  }
+
+  /** The heap reserved by renders in progress, in bytes; 0 for an engine whose pixels are not in the heap. */
+  default long heapReservedBytes() {
+    return 0;
+  }
 }

@@ -239,6 +239,104 @@ class JavaRendererTest {
   }
 
   @Test
+  void aSixteenBitPngDecodedWholeIsDecodedAtEightBitsASample() throws Exception {
+    // Decoded whole (300 px: nothing to stream), with and without interlacing: into a packed 8-bit ARGB
+    // raster (4 bytes a pixel), not the reader's 16-bit one (8) beside an ARGB copy of it (4 more).
+    for (boolean interlaced : new boolean[] {false, true}) {
+      Path file = dir.resolve("deep" + interlaced + ".png");
+      Files.write(file, interlaced ? io.avatarserver.support.WorstCaseImages.png16Interlaced(300)
+        : io.avatarserver.support.WorstCaseImages.png16(300));
+      decoded.clear();
+      Rendered r = single(file, new VariantSpec(256, VariantFormat.PNG, false));
+      assertEquals(256, read(r.bytes()).getWidth());
+      assertEquals(1, decoded.size());
+      BufferedImage raster = decoded.get(0);
+      assertEquals(BufferedImage.TYPE_INT_ARGB, raster.getType(), "interlaced " + interlaced + ": 4 bytes a pixel");
+      BufferedImage reference = ImageIO.read(file.toFile());
+      assertEquals(16, reference.getSampleModel().getSampleSize(0), "the reader's own type is 16-bit");
+      assertEquals(300, raster.getWidth());
+      // The raster has since been premultiplied where it lies (it is the render's square): compare so.
+      BufferedImage premultiplied = new BufferedImage(300, 300, BufferedImage.TYPE_INT_ARGB_PRE);
+      java.awt.Graphics2D g = premultiplied.createGraphics();
+      g.setComposite(java.awt.AlphaComposite.Src);
+      g.drawImage(reference, 0, 0, null);
+      g.dispose();
+      int[] got300 = ((java.awt.image.DataBufferInt) raster.getRaster().getDataBuffer()).getData();
+      int[] want300 = ((java.awt.image.DataBufferInt) premultiplied.getRaster().getDataBuffer()).getData();
+      for (int y = 0; y < 300; y += 7) {
+        for (int x = 0; x < 300; x += 3) {
+          int want = want300[y * 300 + x];
+          int got = got300[y * 300 + x];
+          for (int shift = 0; shift <= 24; shift += 8) {
+            assertTrue(Math.abs((got >> shift & 0xff) - (want >> shift & 0xff)) <= 1,
+              "interlaced " + interlaced + " at " + x + "," + y + ": " + Integer.toHexString(got) + " vs " + Integer.toHexString(want));
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void largeRendersTakeTurnsWhileOtherWorkHoldsTheHeapAndRunAtOnceWhenItLeavesRoom() throws Exception {
+    // The budget of a 64 MiB heap (32 MiB); a 1024 px render of a 4096² 16-bit PNG reserves 12 MiB of it.
+    Path huge = dir.resolve("huge16.png");
+    Files.write(huge, io.avatarserver.support.WorstCaseImages.png16Interlaced(4096));
+    java.util.concurrent.atomic.AtomicReference<java.util.concurrent.CountDownLatch> firstDecoded =
+      new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.atomic.AtomicReference<java.util.concurrent.CountDownLatch> letGo =
+      new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.atomic.AtomicInteger decodes = new java.util.concurrent.atomic.AtomicInteger();
+    JavaRenderer shared = new JavaRenderer(raster -> {
+      if (decodes.getAndIncrement() == 0) {
+        firstDecoded.get().countDown();
+        try {
+          assertTrue(letGo.get().await(30, java.util.concurrent.TimeUnit.SECONDS));
+        } catch (InterruptedException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+    }, 32L << 20);
+    java.util.concurrent.atomic.AtomicLong others = new java.util.concurrent.atomic.AtomicLong(20L << 20);
+    shared.shareHeapWith(others::get);
+    SourceInfo info = shared.probe(huge, null);
+    List<VariantSpec> spec = List.of(new VariantSpec(1024, VariantFormat.PNG, false));
+    long one = 1024L * 1024 * JavaRenderer.BYTES_PER_DECODED_PIXEL;
+
+    for (boolean uploadsHoldTheHeap : new boolean[] {true, false}) {
+      others.set(uploadsHoldTheHeap ? 20L << 20 : 0);
+      decodes.set(0);
+      java.util.concurrent.CountDownLatch first = new java.util.concurrent.CountDownLatch(1);
+      firstDecoded.set(first);
+      letGo.set(new java.util.concurrent.CountDownLatch(1));
+      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+      try {
+        java.util.concurrent.Future<List<Rendered>> a = pool.submit(() -> shared.render(huge, info, spec, RenderLimits.DEFAULT));
+        assertTrue(first.await(60, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(one, shared.heapReservedBytes(), "the first render holds its 12 MiB, decoded and held up");
+        java.util.concurrent.Future<List<Rendered>> b = pool.submit(() -> shared.render(huge, info, spec, RenderLimits.DEFAULT));
+        long deadline = System.nanoTime() + 500_000_000L;
+        long most = 0;
+        while (System.nanoTime() < deadline && most < 2 * one) {
+          most = Math.max(most, shared.heapReservedBytes());
+          Thread.sleep(5);
+        }
+        if (uploadsHoldTheHeap) {
+          // 32 MiB less the uploads' 20 leaves 12: the second waits for the first.
+          assertEquals(one, most, "the second render waited while the first held the room the uploads left");
+        } else {
+          assertEquals(2 * one, most, "with the heap to themselves, both renders hold their share at once");
+        }
+        letGo.get().countDown();
+        assertEquals(1024, read(a.get(60, java.util.concurrent.TimeUnit.SECONDS).get(0).bytes()).getWidth());
+        assertEquals(1024, read(b.get(60, java.util.concurrent.TimeUnit.SECONDS).get(0).bytes()).getWidth());
+        assertEquals(0, shared.heapReservedBytes(), "all given back");
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
+
+  @Test
   void largeRendersShareAHeapBudgetAndSmallOnesLeaveRoom() throws Exception {
     // A budget of 16 MiB, seen from inside each decode.
     List<Integer> availableAtDecode = new ArrayList<>();
