@@ -517,7 +517,7 @@ public final class MemoryProof {
     double inFlightPeak;
     double reservedPeakUploading;
     double reservedPeakAfter;
-    /** Uploads in flight at the last sample, and whether they have all been in flight (then ended). */
+    /** Whether nine in ten uploads or more have been in flight at once (so an empty gauge after means they ended). */
     private boolean uploadsBegan;
 
     final int uploads;

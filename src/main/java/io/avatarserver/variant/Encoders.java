@@ -71,7 +71,7 @@ final class Encoders {
    * into those bytes: a third array of the raster's size, 4 MiB at 1024 px, in every frame of an animation.
    */
   static byte[] webp(BufferedImage argb, boolean alpha) throws IOException {
-    return webp(Pixels.encoderBytes(argb, alpha), argb.getWidth(), argb.getHeight(), alpha);
+    return webp(Pixels.encoderBytes(argb, alpha, null), argb.getWidth(), argb.getHeight(), alpha);
   }
 
   /** A still WebP of {@code pixels} ({@link Pixels#encoderBytes}: straight RGBA, or RGB when not {@code alpha}). */

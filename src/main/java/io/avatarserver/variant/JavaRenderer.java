@@ -92,8 +92,8 @@ public final class JavaRenderer implements Renderer {
   static final int GIF_ANIMATION_BYTES_PER_PIXEL = 4;
 
   private final DecodeObserver observer;
-  /** The heap the renders in progress may take, in KiB: {@link #heapBudget} of the maximum heap. */
-  private final HeapShare heapKib;
+  /** The heap the renders in progress may take: {@link #heapBudget} of the maximum heap, in KiB. */
+  private final HeapShare heap;
   private final int budgetKib;
 
   public JavaRenderer() {
@@ -118,22 +118,22 @@ public final class JavaRenderer implements Renderer {
   JavaRenderer(DecodeObserver observer, long heapBudgetBytes) {
     this.observer = observer;
     this.budgetKib = (int) Math.max(1, Math.min(Integer.MAX_VALUE, heapBudgetBytes / 1024));
-    this.heapKib = new HeapShare(budgetKib);
+    this.heap = new HeapShare(budgetKib);
   }
 
   /** The heap budget's KiB not taken by renders in progress (for tests). */
   int availableHeapKib() {
-    return heapKib.available();
+    return heap.available();
   }
 
   @Override
   public void shareHeapWith(LongSupplier otherWorkBytes) {
-    heapKib.others = otherWorkBytes;
+    heap.others = otherWorkBytes;
   }
 
   @Override
   public long heapReservedBytes() {
-    return heapKib.reserved() * 1024L;
+    return heap.reserved() * 1024L;
   }
 
   /**
@@ -276,7 +276,7 @@ public final class JavaRenderer implements Renderer {
     boolean streamed = streams(rows, geometry);
     // Renders past the budget wait for each other (on worker threads) instead of running the heap out.
     int kib = heapKibFor(source, geometry, animating, fileBytes, streamed);
-    heapKib.acquire(kib);
+    heap.acquire(kib);
     try {
       switch (source.mediaType()) {
         case ImageHeaders.GIF -> gif(original, source, geometry, order, limits, done);
@@ -288,11 +288,11 @@ public final class JavaRenderer implements Renderer {
               // The reader did not write in order after all (or its type has several banks): the whole
               // square is decoded, at its own charge, taken after giving the streamed one back, so that
               // two such renders cannot hold each other up.
-              heapKib.release(kib);
+              heap.release(kib);
               kib = 0;
               Geometry whole = fit(source, geometry, largest, animating, fileBytes, ImageHeaders.RowOrder.WHOLE);
               int full = heapKibFor(source, whole, animating, fileBytes, false);
-              heapKib.acquire(full);
+              heap.acquire(full);
               kib = full;
               square = decodeStill(original, source, whole, ImageHeaders.RowOrder.WHOLE);
             } else {
@@ -312,7 +312,7 @@ public final class JavaRenderer implements Renderer {
       }
       throw new RenderException("the image cannot be decoded: " + e.getMessage(), e);
     } finally {
-      heapKib.release(kib);
+      heap.release(kib);
     }
     List<Rendered> result = new ArrayList<>(specs.size());
     for (VariantSpec spec : specs) {

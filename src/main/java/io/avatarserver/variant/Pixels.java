@@ -197,14 +197,10 @@ final class Pixels {
   }
 
   /**
-   * A premultiplied ARGB raster's pixels as libwebp's encoder takes them, in a new array: straight RGBA
-   * (4 bytes a pixel) when {@code alpha}, else RGB drawn over white (3).
+   * A premultiplied ARGB raster's pixels as libwebp's encoder takes them: straight RGBA (4 bytes a
+   * pixel) when {@code alpha}, else RGB drawn over white (3); in {@code into} when it has the length
+   * needed (an animation's frames reuse one array), else in a new array.
    */
-  static byte[] encoderBytes(BufferedImage argb, boolean alpha) {
-    return encoderBytes(argb, alpha, null);
-  }
-
-  /** {@link #encoderBytes(BufferedImage, boolean)} into {@code into} when it has the length needed (an animation's frames reuse one array). */
   static byte[] encoderBytes(BufferedImage argb, boolean alpha, byte[] into) {
     int[] in = data(argb);
     int length = Math.multiplyExact(in.length, alpha ? 4 : 3);
