@@ -421,7 +421,6 @@ public final class JavaRenderer implements Renderer {
       return null;
     }
     SampleModel sm = types.next().getSampleModel(); // the type the reader would decode to
-
     int bands = sm.getNumBands();
     if (sm.getSampleSize(0) <= 8 || bands < 3 || bands > 4) {
       return null;

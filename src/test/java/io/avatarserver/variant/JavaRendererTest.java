@@ -18,6 +18,14 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.zip.CRC32;
 import java.util.zip.Deflater;
 import java.util.zip.DeflaterOutputStream;
@@ -281,22 +289,22 @@ class JavaRendererTest {
     // The budget of a 64 MiB heap (32 MiB); a 1024 px render of a 4096² 16-bit PNG reserves 12 MiB of it.
     Path huge = dir.resolve("huge16.png");
     Files.write(huge, io.avatarserver.support.WorstCaseImages.png16Interlaced(4096));
-    java.util.concurrent.atomic.AtomicReference<java.util.concurrent.CountDownLatch> firstDecoded =
-      new java.util.concurrent.atomic.AtomicReference<>();
-    java.util.concurrent.atomic.AtomicReference<java.util.concurrent.CountDownLatch> letGo =
-      new java.util.concurrent.atomic.AtomicReference<>();
-    java.util.concurrent.atomic.AtomicInteger decodes = new java.util.concurrent.atomic.AtomicInteger();
+    AtomicReference<CountDownLatch> firstDecoded =
+      new AtomicReference<>();
+    AtomicReference<CountDownLatch> letGo =
+      new AtomicReference<>();
+    AtomicInteger decodes = new AtomicInteger();
     JavaRenderer shared = new JavaRenderer(raster -> {
       if (decodes.getAndIncrement() == 0) {
         firstDecoded.get().countDown();
         try {
-          assertTrue(letGo.get().await(30, java.util.concurrent.TimeUnit.SECONDS));
+          assertTrue(letGo.get().await(30, TimeUnit.SECONDS));
         } catch (InterruptedException e) {
           throw new IllegalStateException(e);
         }
       }
     }, 32L << 20);
-    java.util.concurrent.atomic.AtomicLong others = new java.util.concurrent.atomic.AtomicLong(20L << 20);
+    AtomicLong others = new AtomicLong(20L << 20);
     shared.shareHeapWith(others::get);
     SourceInfo info = shared.probe(huge, null);
     List<VariantSpec> spec = List.of(new VariantSpec(1024, VariantFormat.PNG, false));
@@ -305,15 +313,15 @@ class JavaRendererTest {
     for (boolean uploadsHoldTheHeap : new boolean[] {true, false}) {
       others.set(uploadsHoldTheHeap ? 20L << 20 : 0);
       decodes.set(0);
-      java.util.concurrent.CountDownLatch first = new java.util.concurrent.CountDownLatch(1);
+      CountDownLatch first = new CountDownLatch(1);
       firstDecoded.set(first);
-      letGo.set(new java.util.concurrent.CountDownLatch(1));
-      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+      letGo.set(new CountDownLatch(1));
+      ExecutorService pool = Executors.newFixedThreadPool(2);
       try {
-        java.util.concurrent.Future<List<Rendered>> a = pool.submit(() -> shared.render(huge, info, spec, RenderLimits.DEFAULT));
-        assertTrue(first.await(60, java.util.concurrent.TimeUnit.SECONDS));
+        Future<List<Rendered>> a = pool.submit(() -> shared.render(huge, info, spec, RenderLimits.DEFAULT));
+        assertTrue(first.await(60, TimeUnit.SECONDS));
         assertEquals(one, shared.heapReservedBytes(), "the first render holds its 12 MiB, decoded and held up");
-        java.util.concurrent.Future<List<Rendered>> b = pool.submit(() -> shared.render(huge, info, spec, RenderLimits.DEFAULT));
+        Future<List<Rendered>> b = pool.submit(() -> shared.render(huge, info, spec, RenderLimits.DEFAULT));
         long deadline = System.nanoTime() + 500_000_000L;
         long most = 0;
         while (System.nanoTime() < deadline && most < 2 * one) {
@@ -327,8 +335,8 @@ class JavaRendererTest {
           assertEquals(2 * one, most, "with the heap to themselves, both renders hold their share at once");
         }
         letGo.get().countDown();
-        assertEquals(1024, read(a.get(60, java.util.concurrent.TimeUnit.SECONDS).get(0).bytes()).getWidth());
-        assertEquals(1024, read(b.get(60, java.util.concurrent.TimeUnit.SECONDS).get(0).bytes()).getWidth());
+        assertEquals(1024, read(a.get(60, TimeUnit.SECONDS).get(0).bytes()).getWidth());
+        assertEquals(1024, read(b.get(60, TimeUnit.SECONDS).get(0).bytes()).getWidth());
         assertEquals(0, shared.heapReservedBytes(), "all given back");
       } finally {
         pool.shutdownNow();
